@@ -1,0 +1,676 @@
+#!/usr/bin/python3
+"""Train the shapes-vqa demo model on CPU, export its four ONNX parts, and write eval / calibration / golden data.
+
+Usage (normally through models/build_demo_model.sh):
+    /usr/bin/python3 models/train_shapes_vqa.py --out models/shapes-vqa [--steps N] [--split-layer K]
+    /usr/bin/python3 models/train_shapes_vqa.py --bench 10      # time a few training steps and exit
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import shapes_vqa_task as task  # noqa: E402
+from shapes_vqa_model import Config, ShapesVlm, decoder_allowed  # noqa: E402
+
+MODEL_NAME = "shapes-vqa"
+MODEL_VERSION = "1.0.0"
+TRAIN_SEED = 1234
+EVAL_SEED = 777001  # never used for training: training draws only from TRAIN_SEED's stream
+CALIB_SEED = 888002
+MEAN = (0.5, 0.5, 0.5)
+STD = (0.5, 0.5, 0.5)
+PROMPT_TEMPLATE = "[BOS] [IMG] {question} [SEP]"
+MAX_NEW_TOKENS = 16
+ONNX_OPSET = 17
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# preprocessing and tokenization
+
+def preprocess(images: np.ndarray) -> torch.Tensor:
+    """uint8 [B,H,W,3] RGB -> float32 [B,3,H,W]: x/255, then (x-mean)/std per channel."""
+    x = torch.from_numpy(images).to(torch.float32).div(255.0).permute(0, 3, 1, 2)
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return ((x - mean) / std).contiguous()
+
+
+def load_png(path: str) -> np.ndarray:
+    img = Image.open(path).convert("RGB")
+    if img.size != (task.IMAGE_SIZE, task.IMAGE_SIZE):
+        img = img.resize((task.IMAGE_SIZE, task.IMAGE_SIZE), Image.BILINEAR)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def prompt_ids(tok: task.WordTokenizer, question: str) -> list[int]:
+    """[BOS] [IMG] question tokens [SEP]; [IMG] is later replaced by all T vision tokens."""
+    return [tok.id("[BOS]"), tok.id("[IMG]")] + tok.encode(question) + [tok.id("[SEP]")]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# training batches: one image prefix shared by several packed question/answer segments
+
+def build_packed_batch(examples, tok: task.WordTokenizer, t_img: int):
+    """Returns ids [B,L] (image slots hold [IMG]), positions [B,L], allowed [B,1,L,L], labels [B,L].
+
+    Row layout: [BOS] img*T | q1 [SEP] a1 [EOS] | q2 [SEP] a2 [EOS] | ... Each segment attends to the prefix and
+    causally to itself, with positions restarting at T+1, which is exactly the single-question sequence.
+    """
+    prefix = 1 + t_img
+    rows = []
+    for _, qas in examples:
+        ids, pos, seg, lab = [], [], [], []
+        for k, (_, q, a) in enumerate(qas, start=1):
+            qi = tok.encode(q) + [tok.id("[SEP]")]
+            ai = tok.encode(a) + [tok.id("[EOS]")]
+            s = qi + ai
+            ids += s
+            pos += list(range(prefix, prefix + len(s)))
+            seg += [k] * len(s)
+            lab += [-100] * (len(qi) - 1) + ai + [-100]
+        rows.append((ids, pos, seg, lab))
+    width = max(len(r[0]) for r in rows)
+    b = len(rows)
+    L = prefix + width
+    ids = torch.full((b, L), tok.id("[PAD]"), dtype=torch.long)
+    ids[:, 0] = tok.id("[BOS]")
+    ids[:, 1:prefix] = tok.id("[IMG]")
+    pos = torch.zeros((b, L), dtype=torch.long)
+    pos[:, :prefix] = torch.arange(prefix)
+    seg = torch.full((b, L), -1, dtype=torch.long)
+    seg[:, :prefix] = 0
+    labels = torch.full((b, L), -100, dtype=torch.long)
+    for i, (ri, rp, rs, rl) in enumerate(rows):
+        n = len(ri)
+        ids[i, prefix:prefix + n] = torch.tensor(ri)
+        pos[i, prefix:prefix + n] = torch.tensor(rp)
+        seg[i, prefix:prefix + n] = torch.tensor(rs)
+        labels[i, prefix:prefix + n] = torch.tensor(rl)
+    causal = torch.ones(L, L, dtype=torch.bool).tril()
+    same = (seg.unsqueeze(2) == seg.unsqueeze(1)) | (seg.unsqueeze(1) == 0)
+    allowed = (causal.unsqueeze(0) & same & (seg.unsqueeze(2) >= 0)).unsqueeze(1)
+    return ids, pos, allowed, labels
+
+
+def splice(model: ShapesVlm, ids: torch.Tensor, image_embeds: torch.Tensor) -> torch.Tensor:
+    """Token embeddings with the single [IMG] at index 1 expanded into the T image embeddings."""
+    emb = model.lm.embed(ids)
+    return torch.cat([emb[:, :1], image_embeds, emb[:, 2:]], dim=1)
+
+
+def training_step_loss(model: ShapesVlm, batch, tok, t_img: int) -> torch.Tensor:
+    images, examples = batch
+    ids, pos, allowed, labels = build_packed_batch(examples, tok, t_img)
+    img = model.vision(preprocess(images))
+    emb = model.lm.embed(ids)
+    x = torch.cat([emb[:, :1], img, emb[:, 1 + t_img:]], dim=1)
+    logits, _ = model.lm(x, pos, allowed)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+
+
+def sample_batch(rng: np.random.Generator, n: int):
+    images, examples = [], []
+    for _ in range(n):
+        img, objs, qas = task.sample_example(rng)
+        images.append(img)
+        examples.append((objs, qas))
+    return np.stack(images), examples
+
+
+def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = (step - warmup) / max(1, total - warmup)
+    return peak * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, p))))
+
+
+def train(model: ShapesVlm, tok, args, log) -> dict:
+    t_img = model.cfg.vision_tokens
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim < 2 or name.endswith(".pos") or name.endswith(".cls") else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98))
+    rng = np.random.default_rng(TRAIN_SEED)
+    model.train()
+    start = time.time()
+    ema = None
+    for step in range(args.steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+        batch = sample_batch(rng, args.batch)
+        loss = training_step_loss(model, batch, tok, t_img)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        if step % 50 == 0 or step == args.steps - 1:
+            el = time.time() - start
+            log(f"step {step} loss {loss.item():.4f} ema {ema:.4f} lr {opt.param_groups[0]['lr']:.2e} "
+                f"elapsed {el:.0f}s ({el / (step + 1):.2f}s/step)")
+    return {"train_seconds": round(time.time() - start, 1), "steps": step + 1, "final_loss_ema": round(ema, 5)}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# inference (same code path the exported decoder uses)
+
+@torch.no_grad()
+def greedy_batch(model: ShapesVlm, tok, pixel_values: torch.Tensor, questions: list[str], split: int,
+                 padding: str = "left", max_new: int = MAX_NEW_TOKENS):
+    """Batched greedy decoding with a KV cache; prompts of different length are padded on `padding` side."""
+    t_img = model.cfg.vision_tokens
+    image_embeds = model.vision.tail(model.vision.head(pixel_values, split), split)
+    seqs = [prompt_ids(tok, q) for q in questions]
+    lens = [len(s) - 1 + t_img for s in seqs]  # [IMG] expands to T tokens
+    width = max(lens)
+    b = len(seqs)
+    embeds = torch.zeros(b, width, model.cfg.lm_dim)
+    mask = torch.zeros(b, width, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        e = splice(model, torch.tensor([s]), image_embeds[i:i + 1])[0]
+        off = width - lens[i] if padding == "left" else 0
+        embeds[i, off:off + lens[i]] = e
+        mask[i, off:off + lens[i]] = 1
+    pos = (mask.cumsum(1) - 1).clamp(min=0)
+    logits, past = model.lm(embeds, pos, decoder_allowed(mask, width))
+    next_pos = torch.tensor(lens).unsqueeze(1)
+    if padding == "left":
+        last = logits[:, -1]
+    else:
+        last = logits[torch.arange(b), torch.tensor(lens) - 1]
+    eos = tok.id("[EOS]")
+    out = [[] for _ in range(b)]
+    done = [False] * b
+    for _ in range(max_new):
+        nxt = last.argmax(-1)
+        for i in range(b):
+            if not done[i]:
+                if int(nxt[i]) == eos:
+                    done[i] = True
+                else:
+                    out[i].append(int(nxt[i]))
+        if all(done):
+            break
+        mask = torch.cat([mask, torch.ones(b, 1, dtype=torch.long)], dim=1)
+        logits, past = model.lm(model.lm.embed(nxt.unsqueeze(1)), next_pos, decoder_allowed(mask, 1),
+                                [(k, v) for k, v in past])
+        next_pos = next_pos + 1
+        last = logits[:, -1]
+    return out
+
+
+@torch.no_grad()
+def evaluate(model: ShapesVlm, tok, records: list[dict], root: str, split: int, batch: int = 48) -> dict:
+    model.eval()
+    per = {}
+    wrong = []
+    for i in range(0, len(records), batch):
+        chunk = records[i:i + batch]
+        px = preprocess(np.stack([load_png(os.path.join(root, r["image"])) for r in chunk]))
+        outs = greedy_batch(model, tok, px, [r["question"] for r in chunk], split)
+        for r, o in zip(chunk, outs):
+            pred = tok.decode(o)
+            ok = pred == r["answer"]
+            c = per.setdefault(r["template"], [0, 0])
+            c[0] += int(ok)
+            c[1] += 1
+            if not ok and len(wrong) < 25:
+                wrong.append({"image": r["image"], "question": r["question"], "answer": r["answer"], "predicted": pred})
+    total_ok = sum(v[0] for v in per.values())
+    total = sum(v[1] for v in per.values())
+    return {
+        "overall": round(total_ok / total, 4),
+        "correct": total_ok,
+        "total": total,
+        "per_template": {t: {"accuracy": round(v[0] / v[1], 4), "correct": v[0], "total": v[1]}
+                         for t, v in sorted(per.items(), key=lambda kv: task.TEMPLATES.index(kv[0]))},
+        "wrong_examples": wrong,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# data folders
+
+def write_eval_set(out: str, n_images: int, per_image: int) -> list[dict]:
+    rng = np.random.default_rng(EVAL_SEED)
+    os.makedirs(os.path.join(out, "eval", "images"), exist_ok=True)
+    records = []
+    nt = len(task.TEMPLATES)
+    for i in range(n_images):
+        objects = task.sample_scene(rng)
+        image = task.render(objects, rng)
+        rel = f"eval/images/{i:04d}.png"
+        Image.fromarray(image).save(os.path.join(out, rel), optimize=True)
+        used = set()
+        k = 0
+        start = i * per_image
+        while len(used) < per_image and k < nt:
+            t = task.TEMPLATES[(start + k) % nt]
+            k += 1
+            qa = task.make_question(t, objects, rng)
+            if qa is None:
+                continue
+            used.add(t)
+            records.append({"image": rel, "question": qa[0], "answer": qa[1], "template": t})
+    with open(os.path.join(out, "eval", "eval.jsonl"), "w") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+    return records
+
+
+def write_calib_set(out: str, n: int):
+    rng = np.random.default_rng(CALIB_SEED)
+    os.makedirs(os.path.join(out, "calib"), exist_ok=True)
+    for i in range(n):
+        image = task.render(task.sample_scene(rng), rng)
+        Image.fromarray(image).save(os.path.join(out, "calib", f"{i:04d}.png"), optimize=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# ONNX export
+
+class EdgePart(torch.nn.Module):
+    def __init__(self, model: ShapesVlm, split: int):
+        super().__init__()
+        self.vision = model.vision
+        self.split = split
+
+    def forward(self, pixel_values):
+        return self.vision.head(pixel_values, self.split)
+
+
+class CloudPart(torch.nn.Module):
+    def __init__(self, model: ShapesVlm, split: int):
+        super().__init__()
+        self.vision = model.vision
+        self.split = split
+
+    def forward(self, hidden_state):
+        return self.vision.tail(hidden_state, self.split)
+
+
+class EmbedPart(torch.nn.Module):
+    def __init__(self, model: ShapesVlm):
+        super().__init__()
+        self.embed = model.lm.embed
+
+    def forward(self, input_ids):
+        return self.embed(input_ids)
+
+
+class DecoderPart(torch.nn.Module):
+    def __init__(self, model: ShapesVlm):
+        super().__init__()
+        self.lm = model.lm
+
+    def forward(self, inputs_embeds, attention_mask, position_ids, *past_flat):
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
+        allowed = decoder_allowed(attention_mask, inputs_embeds.shape[1])
+        logits, presents = self.lm(inputs_embeds, position_ids, allowed, past)
+        flat = []
+        for k, v in presents:
+            flat += [k, v]
+        return (logits, *flat)
+
+
+def export_onnx(model: ShapesVlm, out: str, split: int, log) -> dict:
+    import onnx
+
+    cfg = model.cfg
+    model.eval()
+    hd = cfg.lm_dim // cfg.lm_heads
+    parts = {}
+
+    def check(path):
+        m = onnx.load(path)
+        onnx.checker.check_model(m, full_check=True)
+        return m
+
+    px = torch.randn(2, 3, cfg.image_size, cfg.image_size)
+    path = os.path.join(out, "vision_edge.onnx")
+    torch.onnx.export(EdgePart(model, split), (px,), path, opset_version=ONNX_OPSET, input_names=["pixel_values"],
+                      output_names=["hidden_state"],
+                      dynamic_axes={"pixel_values": {0: "batch"}, "hidden_state": {0: "batch"}})
+    check(path)
+    parts["vision_edge"] = {
+        "file": "vision_edge.onnx",
+        "inputs": [{"name": "pixel_values", "dtype": "float32", "shape": ["batch", 3, cfg.image_size, cfg.image_size]}],
+        "outputs": [{"name": "hidden_state", "dtype": "float32", "shape": ["batch", cfg.vision_tokens, cfg.vit_dim]}],
+    }
+
+    hs = torch.randn(2, cfg.vision_tokens, cfg.vit_dim)
+    path = os.path.join(out, "vision_cloud.onnx")
+    torch.onnx.export(CloudPart(model, split), (hs,), path, opset_version=ONNX_OPSET, input_names=["hidden_state"],
+                      output_names=["image_embeds"],
+                      dynamic_axes={"hidden_state": {0: "batch"}, "image_embeds": {0: "batch"}})
+    check(path)
+    parts["vision_cloud"] = {
+        "file": "vision_cloud.onnx",
+        "inputs": [{"name": "hidden_state", "dtype": "float32", "shape": ["batch", cfg.vision_tokens, cfg.vit_dim]}],
+        "outputs": [{"name": "image_embeds", "dtype": "float32", "shape": ["batch", cfg.vision_tokens, cfg.lm_dim]}],
+    }
+
+    ids = torch.tensor([[2, 5, 11, 4], [2, 5, 12, 4]], dtype=torch.long)
+    path = os.path.join(out, "embed_tokens.onnx")
+    torch.onnx.export(EmbedPart(model), (ids,), path, opset_version=ONNX_OPSET, input_names=["input_ids"],
+                      output_names=["inputs_embeds"],
+                      dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "inputs_embeds": {0: "batch", 1: "sequence"}})
+    check(path)
+    parts["embed_tokens"] = {
+        "file": "embed_tokens.onnx",
+        "inputs": [{"name": "input_ids", "dtype": "int64", "shape": ["batch", "sequence"]}],
+        "outputs": [{"name": "inputs_embeds", "dtype": "float32", "shape": ["batch", "sequence", cfg.lm_dim]}],
+    }
+
+    # Traced with a non-empty past (P=4, S=3) so the concat/mask graph is general; P=0 works at run time too
+    # (verified in PyTorch by verify_decoder_logic and against goldens by the C# tests).
+    b, s, p = 2, 3, 4
+    emb = torch.randn(b, s, cfg.lm_dim)
+    am = torch.ones(b, p + s, dtype=torch.long)
+    am[1, 0] = 0
+    pos = torch.arange(p, p + s).unsqueeze(0).repeat(b, 1)
+    past = []
+    in_names = ["inputs_embeds", "attention_mask", "position_ids"]
+    out_names = ["logits"]
+    dyn = {"inputs_embeds": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "total_sequence"},
+           "position_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}}
+    for i in range(cfg.lm_layers):
+        for kind in ("key", "value"):
+            past.append(torch.randn(b, cfg.lm_heads, p, hd))
+            n_in, n_out = f"past_key_values.{i}.{kind}", f"present.{i}.{kind}"
+            in_names.append(n_in)
+            out_names.append(n_out)
+            dyn[n_in] = {0: "batch", 2: "past_sequence"}
+            dyn[n_out] = {0: "batch", 2: "total_sequence"}
+    path = os.path.join(out, "decoder.onnx")
+    torch.onnx.export(DecoderPart(model), (emb, am, pos, *past), path, opset_version=ONNX_OPSET,
+                      input_names=in_names, output_names=out_names, dynamic_axes=dyn)
+    check(path)
+    kv = ["batch", cfg.lm_heads, "past_sequence", hd]
+    kv_out = ["batch", cfg.lm_heads, "total_sequence", hd]
+    parts["decoder"] = {
+        "file": "decoder.onnx",
+        "inputs": [
+            {"name": "inputs_embeds", "dtype": "float32", "shape": ["batch", "sequence", cfg.lm_dim]},
+            {"name": "attention_mask", "dtype": "int64", "shape": ["batch", "total_sequence"]},
+            {"name": "position_ids", "dtype": "int64", "shape": ["batch", "sequence"]},
+        ] + [{"name": f"past_key_values.{i}.{k}", "dtype": "float32", "shape": kv}
+             for i in range(cfg.lm_layers) for k in ("key", "value")],
+        "outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", "sequence", cfg.vocab_size]}]
+        + [{"name": f"present.{i}.{k}", "dtype": "float32", "shape": kv_out}
+           for i in range(cfg.lm_layers) for k in ("key", "value")],
+    }
+    for name, info in parts.items():
+        info["bytes"] = os.path.getsize(os.path.join(out, info["file"]))
+        log(f"exported {info['file']} ({info['bytes'] / 1e6:.2f} MB)")
+    return parts
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# self-checks of the decoder contract (KV cache, zero-length past, left/right padding)
+
+@torch.no_grad()
+def verify_decoder_logic(model: ShapesVlm, tok, records: list[dict], root: str, split: int, log):
+    model.eval()
+    dec = DecoderPart(model)
+    cfg = model.cfg
+    hd = cfg.lm_dim // cfg.lm_heads
+    r = records[0]
+    px = preprocess(load_png(os.path.join(root, r["image"]))[None])
+    img = model.vision.tail(model.vision.head(px, split), split)
+    full = model.vision(px)
+    assert torch.allclose(img, full, atol=1e-5), "edge+cloud split differs from the whole vision tower"
+    ids = torch.tensor([prompt_ids(tok, r["question"])])
+    emb = splice(model, ids, img)
+    s = emb.shape[1]
+    empty = [torch.zeros(1, cfg.lm_heads, 0, hd) for _ in range(2 * cfg.lm_layers)]
+    out0 = dec(emb, torch.ones(1, s, dtype=torch.long), torch.arange(s).unsqueeze(0), *empty)
+    # prefill of s-1 tokens then one cached step must equal the full prefill's last row
+    a = dec(emb[:, :-1], torch.ones(1, s - 1, dtype=torch.long), torch.arange(s - 1).unsqueeze(0), *empty)
+    b = dec(emb[:, -1:], torch.ones(1, s, dtype=torch.long), torch.tensor([[s - 1]]), *a[1:])
+    err = (b[0][:, -1] - out0[0][:, -1]).abs().max().item()
+    assert err < 1e-4, f"KV-cache step differs from full prefill: {err}"
+    # batched decoding with left and right padding must match unbatched decoding
+    sub = records[:12]
+    px = preprocess(np.stack([load_png(os.path.join(root, x["image"])) for x in sub]))
+    single = [greedy_batch(model, tok, px[i:i + 1], [x["question"]], split)[0] for i, x in enumerate(sub)]
+    left = greedy_batch(model, tok, px, [x["question"] for x in sub], split, padding="left")
+    right = greedy_batch(model, tok, px, [x["question"] for x in sub], split, padding="right")
+    assert single == left == right, "padding changes greedy answers"
+    log(f"decoder checks passed (zero-length past, KV step max err {err:.2e}, left/right padding agree)")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# goldens
+
+@torch.no_grad()
+def write_goldens(model: ShapesVlm, tok, records: list[dict], out: str, split: int, log):
+    model.eval()
+    gdir = os.path.join(out, "golden")
+    os.makedirs(gdir, exist_ok=True)
+    dec = DecoderPart(model)
+    cfg = model.cfg
+    hd = cfg.lm_dim // cfg.lm_heads
+    wanted = ["caption", "position", "count_color", "exists"]
+    picks = []
+    for t in wanted:
+        picks.append(next(r for r in records if r["template"] == t and r["image"] not in [p["image"] for p in picks]))
+
+    def save(prefix, name, t):
+        arr = t.detach().cpu().numpy()
+        arr = arr.astype("<f4") if arr.dtype.kind == "f" else arr.astype("<i8")
+        fname = f"{prefix}_{name.replace('.', '_')}.bin"
+        arr.tofile(os.path.join(gdir, fname))
+        return {"file": f"golden/{fname}", "dtype": "float32" if arr.dtype.kind == "f" else "int64",
+                "shape": list(arr.shape)}
+
+    samples = []
+    for n, r in enumerate(picks):
+        pre = f"s{n}"
+        tensors = {}
+        px = preprocess(load_png(os.path.join(out, r["image"]))[None])
+        hs = model.vision.head(px, split)
+        ie = model.vision.tail(hs, split)
+        ids = torch.tensor([prompt_ids(tok, r["question"])])
+        te = model.lm.embed(ids)
+        emb = torch.cat([te[:, :1], ie, te[:, 2:]], dim=1)
+        s = emb.shape[1]
+        am = torch.ones(1, s, dtype=torch.long)
+        pos = torch.arange(s).unsqueeze(0)
+        empty = [torch.zeros(1, cfg.lm_heads, 0, hd) for _ in range(2 * cfg.lm_layers)]
+        pre_out = dec(emb, am, pos, *empty)
+        first = int(pre_out[0][0, -1].argmax())
+        step_ids = torch.tensor([[first]])
+        step_emb = model.lm.embed(step_ids)
+        step_am = torch.ones(1, s + 1, dtype=torch.long)
+        step_pos = torch.tensor([[s]])
+        step_out = dec(step_emb, step_am, step_pos, *pre_out[1:])
+        answer = greedy_batch(model, tok, px, [r["question"]], split)[0]
+        for name, t in [("pixel_values", px), ("hidden_state", hs), ("image_embeds", ie), ("input_ids", ids),
+                        ("token_embeds", te), ("prefill.inputs_embeds", emb), ("prefill.attention_mask", am),
+                        ("prefill.position_ids", pos), ("prefill.logits", pre_out[0]),
+                        ("decode.input_ids", step_ids), ("decode.inputs_embeds", step_emb),
+                        ("decode.attention_mask", step_am), ("decode.position_ids", step_pos),
+                        ("decode.logits", step_out[0])]:
+            tensors[name] = save(pre, name, t)
+        if n == 0:
+            for i in range(cfg.lm_layers):
+                tensors[f"prefill.present.{i}.key"] = save(pre, f"prefill.present.{i}.key", pre_out[1 + 2 * i])
+                tensors[f"prefill.present.{i}.value"] = save(pre, f"prefill.present.{i}.value", pre_out[2 + 2 * i])
+        samples.append({
+            "image": r["image"], "question": r["question"], "template": r["template"],
+            "expected_answer": r["answer"], "prompt_ids": ids[0].tolist(),
+            "prompt_tokens": [tok.vocab[i] for i in ids[0].tolist()],
+            "image_token_index": 1, "first_generated_id": first,
+            "answer_ids": answer, "answer_text": tok.decode(answer), "tensors": tensors,
+        })
+    doc = {
+        "description": "Reference inputs/outputs of every part for a few samples. Raw little-endian, C order. "
+                       "prefill.* is the decoder with a zero-length past (past_key_values.* of shape "
+                       "[1, heads, 0, head_dim]); decode.* is one step fed with prefill's present.* and the greedy "
+                       "first token. token_embeds = embed_tokens(input_ids); prefill.inputs_embeds = token_embeds "
+                       "with the [IMG] row (index image_token_index) replaced by all image_embeds rows.",
+        "split_layer": split,
+        "samples": samples,
+    }
+    with open(os.path.join(gdir, "golden.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+    log(f"wrote {len(samples)} golden samples")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+
+def model_manifest(cfg: Config, tok, parts: dict, split: int) -> dict:
+    hd = cfg.lm_dim // cfg.lm_heads
+    return {
+        "name": MODEL_NAME,
+        "version": MODEL_VERSION,
+        "description": "Demo LLaVA-shaped VLM trained on the synthetic shapes-vqa task (see README.md).",
+        "parts": parts,
+        "image": {
+            "size": cfg.image_size,
+            "resize": "bilinear to size x size when the input differs; no crop",
+            "channel_order": "RGB",
+            "layout": "NCHW",
+            "value_scale": 1.0 / 255.0,
+            "mean": list(MEAN),
+            "std": list(STD),
+            "formula": "x = (pixel / 255 - mean[c]) / std[c]",
+        },
+        "vision": {
+            "split_layer": split,
+            "split_meaning": f"vision_edge runs the patch embedding and ViT blocks 0..{split - 1}; hidden_state is the "
+                             f"residual stream entering block {split}",
+            "layers": cfg.vit_layers, "heads": cfg.vit_heads, "patch_size": cfg.patch_size,
+            "tokens": cfg.vision_tokens, "token_layout": "CLS first, then patches in row-major order",
+            "hidden_dim": cfg.vit_dim,
+        },
+        "language_model": {
+            "layers": cfg.lm_layers, "heads": cfg.lm_heads, "head_dim": hd, "hidden_size": cfg.lm_dim,
+            "intermediate_size": cfg.lm_mlp, "vocab_size": cfg.vocab_size, "max_positions": cfg.max_positions,
+            "rope_theta": cfg.rope_theta, "rms_norm_eps": cfg.rms_eps,
+            "padding": "left or right; padded positions get attention_mask 0; position_ids count real tokens only "
+                       "(0-based), so left padding uses cumsum(mask)-1 and a decode step uses the row's real length",
+        },
+        "tokenizer": {
+            "type": "wordpiece-whole-words",
+            "file": "vocab.txt",
+            "lowercase": True,
+            "pre_tokenizer": "split on whitespace; every punctuation character is a separate token",
+            "bert_options": {"UnknownToken": "[UNK]", "PaddingToken": "[PAD]", "ClassificationToken": "[BOS]",
+                             "SeparatorToken": "[SEP]", "MaskingToken": "[MASK]", "ContinuingSubwordPrefix": "##"},
+        },
+        "special_tokens": {t: tok.id(t) for t in task.SPECIAL_TOKENS},
+        "special_token_roles": {"pad": "[PAD]", "unk": "[UNK]", "bos": "[BOS]", "eos": "[EOS]",
+                                "separator": "[SEP]", "image": "[IMG]", "mask_unused": "[MASK]"},
+        "prompt": {
+            "template": PROMPT_TEMPLATE,
+            "image_placeholder": "[IMG]",
+            "image_placeholder_expands_to": cfg.vision_tokens,
+            "how": "ids = [BOS] [IMG] tokenize(question) [SEP]; embed with embed_tokens; replace the single [IMG] row "
+                   "by the image_embeds rows (all T tokens, CLS included); the answer follows and ends with [EOS]",
+        },
+        "generation": {"max_tokens": MAX_NEW_TOKENS, "eos_token_id": tok.id("[EOS]"), "greedy": True},
+        "codebooks": [],
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), MODEL_NAME))
+    ap.add_argument("--steps", type=int, default=2400)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--warmup", type=int, default=150)
+    ap.add_argument("--split-layer", type=int, default=1)
+    ap.add_argument("--patch-size", type=int, default=12)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-images", type=int, default=250)
+    ap.add_argument("--eval-per-image", type=int, default=3)
+    ap.add_argument("--calib-images", type=int, default=256)
+    ap.add_argument("--bench", type=int, default=0, help="time this many training steps and exit")
+    ap.add_argument("--skip-train", action="store_true", help="reuse .work/checkpoint.pt")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(TRAIN_SEED)
+    np.random.seed(TRAIN_SEED)
+    random.seed(TRAIN_SEED)
+
+    out = os.path.abspath(args.out)
+    work = os.path.join(out, ".work")
+    os.makedirs(work, exist_ok=True)
+    log_file = open(os.path.join(work, "train.log"), "a")
+
+    def log(msg):
+        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+        print(line, flush=True)
+        log_file.write(line + "\n")
+        log_file.flush()
+
+    vocab = task.build_vocab()
+    tok = task.WordTokenizer(vocab)
+    cfg = Config(vocab_size=len(vocab), patch_size=args.patch_size)
+    if not 1 <= args.split_layer < cfg.vit_layers:
+        sys.exit(f"--split-layer must be in 1..{cfg.vit_layers - 1}")
+    model = ShapesVlm(cfg)
+    log(f"params: vision {sum(p.numel() for p in model.vision.parameters())}, "
+        f"lm {sum(p.numel() for p in model.lm.parameters())}; config {cfg.to_dict()}")
+
+    ckpt = os.path.join(work, "checkpoint.pt")
+    if args.bench:
+        args.steps = args.bench
+        train(model, tok, args, log)
+        return
+    if args.skip_train:
+        state = torch.load(ckpt)
+        model.load_state_dict(state["model"])
+        stats = state["stats"]
+    else:
+        stats = train(model, tok, args, log)
+        torch.save({"model": model.state_dict(), "config": cfg.to_dict(), "stats": stats}, ckpt)
+        log(f"training done: {stats}")
+
+    for sub in ("eval", "calib", "golden"):
+        shutil.rmtree(os.path.join(out, sub), ignore_errors=True)
+    with open(os.path.join(out, "vocab.txt"), "w") as f:
+        f.write("\n".join(vocab) + "\n")
+    records = write_eval_set(out, args.eval_images, args.eval_per_image)
+    write_calib_set(out, args.calib_images)
+    verify_decoder_logic(model, tok, records, out, args.split_layer, log)
+    parts = export_onnx(model, out, args.split_layer, log)
+    write_goldens(model, tok, records, out, args.split_layer, log)
+    with open(os.path.join(out, "model.json"), "w") as f:
+        json.dump(model_manifest(cfg, tok, parts, args.split_layer), f, indent=2)
+    t0 = time.time()
+    report = evaluate(model, tok, records, out, args.split_layer)
+    report.update({
+        "metric": "greedy exact match of the decoded answer text (tokens joined by single spaces)",
+        "eval_seconds": round(time.time() - t0, 1),
+        "train_seconds": stats["train_seconds"], "steps": stats["steps"], "final_loss_ema": stats["final_loss_ema"],
+        "batch_images": args.batch, "peak_lr": args.lr, "seed": TRAIN_SEED, "eval_seed": EVAL_SEED,
+        "calib_seed": CALIB_SEED, "threads": args.threads, "torch": torch.__version__,
+    })
+    with open(os.path.join(out, "eval_report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    log(f"eval overall {report['overall']} per template "
+        f"{ {t: v['accuracy'] for t, v in report['per_template'].items()} }")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,441 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using EdgeCloudVlm.Codec.Alignment;
+using EdgeCloudVlm.Codec.Codebooks;
+using EdgeCloudVlm.Codec.Coding;
+using EdgeCloudVlm.Codec.Frames;
+using EdgeCloudVlm.Codec.Numerics;
+using EdgeCloudVlm.Codec.Quantization;
+
+namespace EdgeCloudVlm.Codec;
+
+/// <summary>
+/// AlignedVQ (DESIGN §2): per-token mean/RMS normalization, optional centering and PCA projection, grouped residual
+/// vector quantization, and bit-packed or rANS-coded symbols in a checksummed frame. With a codebook trained without
+/// normalization the same class is the plain-VQ baseline. Thread-safe; scratch comes from the shared array pool.
+/// </summary>
+public sealed class AlignedVqCodec : IFeatureCodec
+{
+    private readonly Codebook _codebook;
+    private readonly AlignedVqCodecOptions _options;
+    private readonly FrequencyTable[] _tables;
+    private readonly int _statisticColumns;
+    private readonly int _columns;
+
+    /// <summary>Creates a codec bound to one codebook.</summary>
+    public AlignedVqCodec(Codebook codebook, AlignedVqCodecOptions? options = null)
+    {
+        _codebook = codebook ?? throw new ArgumentNullException(nameof(codebook));
+        _options = options ?? new AlignedVqCodecOptions();
+        _statisticColumns = codebook.NormalizesTokens ? 2 : 0;
+        _columns = _statisticColumns + (codebook.Groups * codebook.Stages);
+        _tables = new FrequencyTable[_columns];
+        if (codebook.NormalizesTokens)
+        {
+            _tables[0] = codebook.MeanTable!;
+            _tables[1] = codebook.RmsTable!;
+        }
+
+        codebook.IndexTables.CopyTo(_tables, _statisticColumns);
+    }
+
+    /// <inheritdoc />
+    public string Name => _codebook.NormalizesTokens ? "aligned-vq" : "plain-vq";
+
+    /// <summary>The codebook frames are made with.</summary>
+    public Codebook Codebook => _codebook;
+
+    /// <inheritdoc />
+    public int GetMaxFrameLength(int tokens, int dimension)
+    {
+        var payload = Math.Max(PackedPayloadLength(tokens), RansCoder.MaxEncodedLength(tokens * _columns, _tables));
+        return FrameFormat.FrameLength(FrameKind.VectorQuantized, payload);
+    }
+
+    /// <inheritdoc />
+    public int Encode(ReadOnlySpan<float> features, int tokens, int dimension, Span<byte> destination)
+    {
+        if (dimension != _codebook.Dimension)
+        {
+            throw new ArgumentException($"The codebook is for dimension {_codebook.Dimension}, the tensor has {dimension}.", nameof(dimension));
+        }
+
+        if (tokens is < 1 or > FrameFormat.MaxExtent || features.Length != (long)tokens * dimension)
+        {
+            throw new ArgumentException($"Expected {tokens} x {dimension} values (1..{FrameFormat.MaxExtent} tokens), got {features.Length}.", nameof(features));
+        }
+
+        var symbols = ArrayPool<int>.Shared.Rent(tokens * _columns);
+        try
+        {
+            var tokenMajor = symbols.AsSpan(0, tokens * _columns);
+            ComputeSymbols(features, tokens, tokenMajor);
+            return EncodeSymbols(tokenMajor, tokens, dimension, destination);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(symbols);
+        }
+    }
+
+    /// <summary>Writes a frame from already computed token-major symbols (statistics first, then group-major stage indices).</summary>
+    internal int EncodeSymbols(ReadOnlySpan<int> tokenMajor, int tokens, int dimension, Span<byte> destination)
+    {
+        var payload = ArrayPool<byte>.Shared.Rent(Math.Max(PackedPayloadLength(tokens), RansCoder.MaxEncodedLength(tokens * _columns, _tables)));
+        try
+        {
+            int payloadLength;
+            var flags = _codebook.NormalizesTokens ? FrameFlags.TokenStatistics : FrameFlags.None;
+            if (_options.EntropyCoding)
+            {
+                flags |= FrameFlags.EntropyCoded;
+                if (RansCoder.Encode(tokenMajor, _tables, payload, out payloadLength) != OperationStatus.Done)
+                {
+                    throw new InvalidOperationException("The rANS bound was too small for this frame.");
+                }
+            }
+            else
+            {
+                payloadLength = PackColumns(tokenMajor, tokens, payload);
+            }
+
+            var required = FrameFormat.FrameLength(FrameKind.VectorQuantized, payloadLength);
+            if (destination.Length < required)
+            {
+                throw new ArgumentException($"The frame needs {required} bytes, the destination holds {destination.Length}.", nameof(destination));
+            }
+
+            var offset = FrameFormat.WriteHeader(destination, FrameKind.VectorQuantized, flags, _codebook.Id.Tag, tokens, dimension, payloadLength);
+            payload.AsSpan(0, payloadLength).CopyTo(destination[offset..]);
+            return FrameFormat.Seal(destination, offset + payloadLength);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(payload);
+        }
+    }
+
+    /// <inheritdoc />
+    public FrameStatus Decode(ReadOnlySpan<byte> frame, Span<float> features, out FrameHeader header)
+    {
+        var status = FrameFormat.TryReadHeader(frame, out header);
+        if (status != FrameStatus.Ok)
+        {
+            return status;
+        }
+
+        if (header.Kind != FrameKind.VectorQuantized || header.CodebookTag != _codebook.Id.Tag)
+        {
+            return FrameStatus.CodebookMismatch;
+        }
+
+        if (((header.Flags & FrameFlags.TokenStatistics) != 0) != _codebook.NormalizesTokens)
+        {
+            return FrameStatus.CodebookMismatch;
+        }
+
+        if (header.Dimension != _codebook.Dimension)
+        {
+            return FrameStatus.ShapeMismatch;
+        }
+
+        var tokens = header.Tokens;
+        if (features.Length < (long)tokens * header.Dimension)
+        {
+            return FrameStatus.DestinationTooSmall;
+        }
+
+        var payload = frame.Slice(header.PayloadOffset, header.PayloadLength);
+        var symbols = ArrayPool<int>.Shared.Rent(tokens * _columns);
+        try
+        {
+            var tokenMajor = symbols.AsSpan(0, tokens * _columns);
+            if ((header.Flags & FrameFlags.EntropyCoded) != 0)
+            {
+                if (RansCoder.Decode(payload, _tables, tokenMajor) != OperationStatus.Done)
+                {
+                    return FrameStatus.CorruptPayload;
+                }
+            }
+            else
+            {
+                status = UnpackColumns(payload, tokens, tokenMajor);
+                if (status != FrameStatus.Ok)
+                {
+                    return status;
+                }
+            }
+
+            Reconstruct(tokenMajor, tokens, features[..(tokens * header.Dimension)]);
+            return FrameStatus.Ok;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(symbols);
+        }
+    }
+
+    /// <summary>Encode then decode in memory: what the cloud will see for these features (used by training and evaluation).</summary>
+    public void RoundTrip(ReadOnlySpan<float> features, int tokens, Span<float> reconstruction)
+    {
+        var symbols = ArrayPool<int>.Shared.Rent(tokens * _columns);
+        try
+        {
+            var span = symbols.AsSpan(0, tokens * _columns);
+            ComputeSymbols(features, tokens, span);
+            Reconstruct(span, tokens, reconstruction);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(symbols);
+        }
+    }
+
+    /// <summary>Alignment, projection and quantization: fills token-major symbols (statistics first, then group-major stage indices).</summary>
+    internal void ComputeSymbols(ReadOnlySpan<float> features, int tokens, Span<int> symbols)
+    {
+        var dimension = _codebook.Dimension;
+        var quantizedDimension = _codebook.QuantizedDimension;
+        var aligned = ArrayPool<float>.Shared.Rent(tokens * dimension);
+        var projected = _codebook.ProjectionTransposed is null ? null : ArrayPool<float>.Shared.Rent(tokens * quantizedDimension);
+        var group = ArrayPool<float>.Shared.Rent(tokens * MaxGroupWidth());
+        var indices = ArrayPool<int>.Shared.Rent(tokens);
+        try
+        {
+            Align(features, tokens, aligned, symbols);
+            var vectors = aligned.AsSpan(0, tokens * dimension);
+            if (projected is not null)
+            {
+                var components = _codebook.Document.Projection!.Components;
+                MatrixMultiply.MultiplyTransposed(vectors, tokens, components, quantizedDimension, dimension, projected, _options.MaxDegreeOfParallelism);
+                vectors = projected.AsSpan(0, tokens * quantizedDimension);
+            }
+
+            var order = _codebook.Document.Quantizer.DimensionOrder;
+            for (var g = 0; g < _codebook.Groups; g++)
+            {
+                var start = _codebook.GroupOffsets[g];
+                var width = _codebook.GroupOffsets[g + 1] - start;
+                var groupVectors = group.AsSpan(0, tokens * width);
+                for (var t = 0; t < tokens; t++)
+                {
+                    var source = vectors.Slice(t * quantizedDimension, quantizedDimension);
+                    var target = groupVectors.Slice(t * width, width);
+                    for (var j = 0; j < width; j++)
+                    {
+                        target[j] = source[order[start + j]];
+                    }
+                }
+
+                for (var s = 0; s < _codebook.Stages; s++)
+                {
+                    var stage = (g * _codebook.Stages) + s;
+                    var centroids = _codebook.Centroids[stage];
+                    var stageIndices = indices.AsSpan(0, tokens);
+                    NearestCentroid.Assign(groupVectors, centroids, stageIndices, default, _options.MaxDegreeOfParallelism);
+                    var column = _statisticColumns + stage;
+                    for (var t = 0; t < tokens; t++)
+                    {
+                        symbols[(t * _columns) + column] = stageIndices[t];
+                        if (s + 1 < _codebook.Stages)
+                        {
+                            var residual = groupVectors.Slice(t * width, width);
+                            TensorPrimitives.Subtract(residual, centroids.Row(stageIndices[t]), residual);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(aligned);
+            if (projected is not null)
+            {
+                ArrayPool<float>.Shared.Return(projected);
+            }
+
+            ArrayPool<float>.Shared.Return(group);
+            ArrayPool<int>.Shared.Return(indices);
+        }
+    }
+
+    private void Align(ReadOnlySpan<float> features, int tokens, Span<float> aligned, Span<int> symbols)
+    {
+        var dimension = _codebook.Dimension;
+        var alignment = _codebook.Document.Alignment;
+        var center = alignment.Center;
+        for (var t = 0; t < tokens; t++)
+        {
+            var source = features.Slice(t * dimension, dimension);
+            var target = aligned.Slice(t * dimension, dimension);
+            if (_codebook.NormalizesTokens)
+            {
+                var (mean, rms) = TokenAlignment.Measure(source, target);
+                var quantized = TokenAlignment.Quantize(alignment, mean, rms);
+                symbols[t * _columns] = quantized.MeanSymbol;
+                symbols[(t * _columns) + 1] = quantized.RmsSymbol;
+                TensorPrimitives.Subtract(source, quantized.Mean, target);
+                TensorPrimitives.Multiply(target, 1f / quantized.Rms, target);
+            }
+            else
+            {
+                source.CopyTo(target);
+            }
+
+            if (center is not null)
+            {
+                TensorPrimitives.Subtract(target, center, target);
+            }
+        }
+    }
+
+    private void Reconstruct(ReadOnlySpan<int> symbols, int tokens, Span<float> features)
+    {
+        var dimension = _codebook.Dimension;
+        var quantizedDimension = _codebook.QuantizedDimension;
+        var projected = _codebook.ProjectionTransposed is null ? null : ArrayPool<float>.Shared.Rent(tokens * quantizedDimension);
+        try
+        {
+            var quantized = projected is null ? features : projected.AsSpan(0, tokens * quantizedDimension);
+            quantized.Clear();
+            var order = _codebook.Document.Quantizer.DimensionOrder;
+            for (var g = 0; g < _codebook.Groups; g++)
+            {
+                var start = _codebook.GroupOffsets[g];
+                var width = _codebook.GroupOffsets[g + 1] - start;
+                for (var s = 0; s < _codebook.Stages; s++)
+                {
+                    var stage = (g * _codebook.Stages) + s;
+                    var centroids = _codebook.Centroids[stage];
+                    var column = _statisticColumns + stage;
+                    for (var t = 0; t < tokens; t++)
+                    {
+                        var centroid = centroids.Row(symbols[(t * _columns) + column]);
+                        var target = quantized.Slice(t * quantizedDimension, quantizedDimension);
+                        for (var j = 0; j < width; j++)
+                        {
+                            target[order[start + j]] += centroid[j];
+                        }
+                    }
+                }
+            }
+
+            if (projected is not null)
+            {
+                MatrixMultiply.MultiplyTransposed(quantized, tokens, _codebook.ProjectionTransposed, dimension, quantizedDimension, features, _options.MaxDegreeOfParallelism);
+            }
+
+            var alignment = _codebook.Document.Alignment;
+            var center = alignment.Center;
+            for (var t = 0; t < tokens; t++)
+            {
+                var row = features.Slice(t * dimension, dimension);
+                if (center is not null)
+                {
+                    TensorPrimitives.Add(row, center, row);
+                }
+
+                if (_codebook.NormalizesTokens)
+                {
+                    var (mean, rms) = TokenAlignment.Dequantize(alignment, symbols[t * _columns], symbols[(t * _columns) + 1]);
+                    TensorPrimitives.MultiplyAdd(row, rms, mean, row);
+                }
+            }
+        }
+        finally
+        {
+            if (projected is not null)
+            {
+                ArrayPool<float>.Shared.Return(projected);
+            }
+        }
+    }
+
+    private int PackedPayloadLength(int tokens)
+    {
+        var length = 0;
+        foreach (var table in _tables)
+        {
+            length += BitPacker.PackedByteCount(tokens, Codebook.BitWidth(table.SymbolCount));
+        }
+
+        return length;
+    }
+
+    private int PackColumns(ReadOnlySpan<int> tokenMajor, int tokens, Span<byte> payload)
+    {
+        var column = ArrayPool<int>.Shared.Rent(tokens);
+        try
+        {
+            var offset = 0;
+            for (var c = 0; c < _columns; c++)
+            {
+                var values = column.AsSpan(0, tokens);
+                for (var t = 0; t < tokens; t++)
+                {
+                    values[t] = tokenMajor[(t * _columns) + c];
+                }
+
+                var width = Codebook.BitWidth(_tables[c].SymbolCount);
+                var length = BitPacker.PackedByteCount(tokens, width);
+                BitPacker.Pack(values, width, payload.Slice(offset, length));
+                offset += length;
+            }
+
+            return offset;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(column);
+        }
+    }
+
+    private FrameStatus UnpackColumns(ReadOnlySpan<byte> payload, int tokens, Span<int> tokenMajor)
+    {
+        if (payload.Length != PackedPayloadLength(tokens))
+        {
+            return FrameStatus.CorruptPayload;
+        }
+
+        var column = ArrayPool<int>.Shared.Rent(tokens);
+        try
+        {
+            var offset = 0;
+            for (var c = 0; c < _columns; c++)
+            {
+                var values = column.AsSpan(0, tokens);
+                var symbolCount = _tables[c].SymbolCount;
+                var width = Codebook.BitWidth(symbolCount);
+                var length = BitPacker.PackedByteCount(tokens, width);
+                BitPacker.Unpack(payload.Slice(offset, length), width, values);
+                offset += length;
+                for (var t = 0; t < tokens; t++)
+                {
+                    if ((uint)values[t] >= (uint)symbolCount)
+                    {
+                        return FrameStatus.IndexOutOfRange;
+                    }
+
+                    tokenMajor[(t * _columns) + c] = values[t];
+                }
+            }
+
+            return FrameStatus.Ok;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(column);
+        }
+    }
+
+    private int MaxGroupWidth()
+    {
+        var width = 0;
+        for (var g = 0; g < _codebook.Groups; g++)
+        {
+            width = Math.Max(width, _codebook.GroupOffsets[g + 1] - _codebook.GroupOffsets[g]);
+        }
+
+        return width;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text;
+
+namespace EdgeCloudVlm.Codec;
+
+/// <summary>
+/// The shape of an AlignedVQ codebook: alignment, projection and quantizer structure. Its text form
+/// (for example <c>norm16x16-center-pca256-g2-s2-k256</c>) names configurations in reports and on the command line.
+/// </summary>
+public sealed record AlignedVqConfig
+{
+    /// <summary>Normalize each token by its mean and RMS (false gives the plain-VQ baseline).</summary>
+    public bool NormalizeTokens { get; init; } = true;
+
+    /// <summary>Levels of the mean statistic (2..65536).</summary>
+    public int MeanLevels { get; init; } = 16;
+
+    /// <summary>Levels of the log-RMS statistic (2..65536).</summary>
+    public int RmsLevels { get; init; } = 16;
+
+    /// <summary>Subtract the calibration mean vector before projection and quantization.</summary>
+    public bool Center { get; init; } = true;
+
+    /// <summary>Keep this many PCA components (null: quantize in channel space).</summary>
+    public int? ProjectionDimension { get; init; }
+
+    /// <summary>Product-quantization groups.</summary>
+    public int Groups { get; init; } = 1;
+
+    /// <summary>Residual stages per group.</summary>
+    public int Stages { get; init; } = 1;
+
+    /// <summary>Centroids per stage codebook (2..65536).</summary>
+    public int CodebookSize { get; init; } = 256;
+
+    /// <summary>Bits per token of indices and statistics before entropy coding and framing.</summary>
+    public int NominalBitsPerToken =>
+        (Groups * Stages * Codebooks.Codebook.BitWidth(CodebookSize))
+        + (NormalizeTokens ? Codebooks.Codebook.BitWidth(MeanLevels) + Codebooks.Codebook.BitWidth(RmsLevels) : 0);
+
+    /// <summary>Checks ranges; throws <see cref="ArgumentException"/> naming the bad setting.</summary>
+    public void Validate(int dimension)
+    {
+        static void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new ArgumentException(message);
+            }
+        }
+
+        Check(MeanLevels is >= 2 and <= 65536, "MeanLevels must be 2..65536.");
+        Check(RmsLevels is >= 2 and <= 65536, "RmsLevels must be 2..65536.");
+        Check(CodebookSize is >= 2 and <= 65536, "CodebookSize must be 2..65536.");
+        Check(Stages >= 1, "Stages must be at least 1.");
+        Check(ProjectionDimension is null || (ProjectionDimension >= 1 && ProjectionDimension <= dimension), $"ProjectionDimension must be 1..{dimension}.");
+        var quantized = ProjectionDimension ?? dimension;
+        Check(Groups >= 1 && Groups <= quantized, $"Groups must be 1..{quantized}.");
+    }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append(NormalizeTokens ? string.Create(CultureInfo.InvariantCulture, $"norm{MeanLevels}x{RmsLevels}") : "raw");
+        if (Center)
+        {
+            text.Append("-center");
+        }
+
+        if (ProjectionDimension is { } p)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"-pca{p}");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"-g{Groups}-s{Stages}-k{CodebookSize}");
+        return text.ToString();
+    }
+
+    /// <summary>Parses the text form written by <see cref="ToString"/>.</summary>
+    public static AlignedVqConfig Parse(string text)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        var config = new AlignedVqConfig { NormalizeTokens = false, Center = false };
+        foreach (var part in text.Split('-', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == "raw")
+            {
+                config = config with { NormalizeTokens = false };
+            }
+            else if (part.StartsWith("norm", StringComparison.Ordinal))
+            {
+                var levels = part[4..].Split('x');
+                config = config with
+                {
+                    NormalizeTokens = true,
+                    MeanLevels = ParseInt(levels[0], text),
+                    RmsLevels = levels.Length > 1 ? ParseInt(levels[1], text) : ParseInt(levels[0], text),
+                };
+            }
+            else if (part == "center")
+            {
+                config = config with { Center = true };
+            }
+            else if (part.StartsWith("pca", StringComparison.Ordinal))
+            {
+                config = config with { ProjectionDimension = ParseInt(part[3..], text) };
+            }
+            else if (part[0] == 'g')
+            {
+                config = config with { Groups = ParseInt(part[1..], text) };
+            }
+            else if (part[0] == 's')
+            {
+                config = config with { Stages = ParseInt(part[1..], text) };
+            }
+            else if (part[0] == 'k')
+            {
+                config = config with { CodebookSize = ParseInt(part[1..], text) };
+            }
+            else
+            {
+                throw new FormatException($"Unknown part '{part}' in codec configuration '{text}'.");
+            }
+        }
+
+        return config;
+    }
+
+    private static int ParseInt(string value, string text) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var result)
+            ? result
+            : throw new FormatException($"'{value}' is not a number in codec configuration '{text}'.");
+}

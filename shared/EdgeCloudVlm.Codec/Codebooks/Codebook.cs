@@ -1,0 +1,246 @@
+using EdgeCloudVlm.Codec.Coding;
+using EdgeCloudVlm.Codec.Quantization;
+
+namespace EdgeCloudVlm.Codec.Codebooks;
+
+/// <summary>
+/// A validated, ready-to-use codebook: the stored document plus the structures the codec needs at run time
+/// (centroid sets with cached norms, frequency tables, group layout). Immutable and thread-safe.
+/// </summary>
+public sealed class Codebook
+{
+    private readonly byte[] _fileBytes;
+
+    internal Codebook(CodebookDocument document, CodebookId id, byte[] fileBytes)
+    {
+        Document = document;
+        Id = id;
+        _fileBytes = fileBytes;
+        Validate(document);
+
+        Dimension = document.Dimension;
+        NormalizesTokens = document.Alignment.NormalizeTokens;
+        QuantizedDimension = document.Projection?.OutputDimension ?? Dimension;
+        Groups = document.Quantizer.Groups;
+        Stages = document.Quantizer.Stages;
+
+        var stageCount = Groups * Stages;
+        Centroids = new CentroidSet[stageCount];
+        IndexTables = new FrequencyTable[stageCount];
+        for (var i = 0; i < stageCount; i++)
+        {
+            var stage = document.Quantizer.Codebooks[i];
+            Centroids[i] = new CentroidSet(stage.Centroids, stage.Size, stage.Dimension);
+            IndexTables[i] = ToTable(stage.Frequencies, stage.Size, $"codebook {i}");
+        }
+
+        if (NormalizesTokens)
+        {
+            MeanTable = ToTable(document.Alignment.RelativeMeanFrequencies, document.Alignment.RelativeMeanLevels.Length, "mean statistic");
+            RmsTable = ToTable(document.Alignment.Log2RmsFrequencies, document.Alignment.Log2RmsLevels.Length, "RMS statistic");
+        }
+
+        if (document.Projection is { } projection)
+        {
+            ProjectionTransposed = Transpose(projection.Components, projection.OutputDimension, Dimension);
+        }
+
+        GroupOffsets = new int[Groups + 1];
+        for (var g = 0; g <= Groups; g++)
+        {
+            GroupOffsets[g] = g * QuantizedDimension / Groups;
+        }
+    }
+
+    /// <summary>The stored form.</summary>
+    public CodebookDocument Document { get; }
+
+    /// <summary>SHA-256 of the canonical document bytes.</summary>
+    public CodebookId Id { get; }
+
+    /// <summary>The exact file bytes (what the cloud serves and the edge verifies).</summary>
+    public ReadOnlySpan<byte> FileBytes => _fileBytes;
+
+    /// <summary>Channels per token.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Whether tokens are normalized by mean and RMS (AlignedVQ) or quantized raw (plain VQ).</summary>
+    public bool NormalizesTokens { get; }
+
+    /// <summary>Length of the vector the quantizer sees (after an optional projection).</summary>
+    public int QuantizedDimension { get; }
+
+    /// <summary>Number of groups.</summary>
+    public int Groups { get; }
+
+    /// <summary>Residual stages per group.</summary>
+    public int Stages { get; }
+
+    /// <summary>Centroids indexed by group * Stages + stage.</summary>
+    internal CentroidSet[] Centroids { get; }
+
+    /// <summary>Index frequency tables indexed like <see cref="Centroids"/>.</summary>
+    internal FrequencyTable[] IndexTables { get; }
+
+    /// <summary>Frequency table of the mean symbols, when tokens are normalized.</summary>
+    internal FrequencyTable? MeanTable { get; }
+
+    /// <summary>Frequency table of the RMS symbols, when tokens are normalized.</summary>
+    internal FrequencyTable? RmsTable { get; }
+
+    /// <summary>The projection's components transposed to Dimension x QuantizedDimension, so reconstruction is also A · Bᵀ.</summary>
+    internal float[]? ProjectionTransposed { get; }
+
+    /// <summary>Group g covers positions [GroupOffsets[g], GroupOffsets[g + 1]) of the reordered vector.</summary>
+    internal int[] GroupOffsets { get; }
+
+    /// <summary>Fixed bits per token of the indices and statistics when bit packed (before framing).</summary>
+    public int NominalBitsPerToken
+    {
+        get
+        {
+            var bits = 0;
+            foreach (var set in Centroids)
+            {
+                bits += BitWidth(set.Count);
+            }
+
+            if (NormalizesTokens)
+            {
+                bits += BitWidth(Document.Alignment.RelativeMeanLevels.Length) + BitWidth(Document.Alignment.Log2RmsLevels.Length);
+            }
+
+            return bits;
+        }
+    }
+
+    private static float[] Transpose(float[] matrix, int rows, int columns)
+    {
+        var result = new float[matrix.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns; c++)
+            {
+                result[(c * rows) + r] = matrix[(r * columns) + c];
+            }
+        }
+
+        return result;
+    }
+
+    internal static int BitWidth(int symbolCount) => symbolCount <= 1 ? 1 : 32 - int.LeadingZeroCount(symbolCount - 1);
+
+    private static FrequencyTable ToTable(FrequencySection? section, int symbolCount, string what)
+    {
+        if (section is null)
+        {
+            return FrequencyTable.FromCounts(new long[symbolCount]);
+        }
+
+        if (section.Frequencies.Length != symbolCount)
+        {
+            throw new InvalidDataException($"Codebook {what} frequency table has {section.Frequencies.Length} entries for {symbolCount} symbols.");
+        }
+
+        return FrequencyTable.FromFrequencies(section.Frequencies, section.ScaleBits);
+    }
+
+    private static void Validate(CodebookDocument document)
+    {
+        if (document.SchemaVersion != CodebookDocument.CurrentSchemaVersion)
+        {
+            throw new InvalidDataException($"Codebook schema version {document.SchemaVersion} is not supported.");
+        }
+
+        var dimension = document.Dimension;
+        if (dimension is < 1 or > Frames.FrameFormat.MaxExtent)
+        {
+            throw new InvalidDataException($"Codebook dimension {dimension} is out of range.");
+        }
+
+        var alignment = document.Alignment ?? throw new InvalidDataException("Codebook has no alignment section.");
+        if (alignment.NormalizeTokens)
+        {
+            CheckLevels(alignment.RelativeMeanLevels, "mean");
+            CheckLevels(alignment.Log2RmsLevels, "RMS");
+        }
+
+        if (alignment.Center is { } center && center.Length != dimension)
+        {
+            throw new InvalidDataException($"Codebook center has {center.Length} values for dimension {dimension}.");
+        }
+
+        var quantizedDimension = dimension;
+        if (document.Projection is { } projection)
+        {
+            if (projection.OutputDimension < 1 || projection.OutputDimension > dimension
+                || projection.Components.Length != (long)projection.OutputDimension * dimension)
+            {
+                throw new InvalidDataException("Codebook projection shape does not match its dimension.");
+            }
+
+            quantizedDimension = projection.OutputDimension;
+        }
+
+        var quantizer = document.Quantizer ?? throw new InvalidDataException("Codebook has no quantizer section.");
+        if (quantizer.Groups < 1 || quantizer.Stages < 1 || quantizer.Groups > quantizedDimension)
+        {
+            throw new InvalidDataException($"Codebook has {quantizer.Groups} groups and {quantizer.Stages} stages for {quantizedDimension} dimensions.");
+        }
+
+        if (quantizer.DimensionOrder.Length != quantizedDimension || !IsPermutation(quantizer.DimensionOrder))
+        {
+            throw new InvalidDataException("Codebook dimension order is not a permutation of the quantized dimensions.");
+        }
+
+        if (quantizer.Codebooks.Length != quantizer.Groups * quantizer.Stages)
+        {
+            throw new InvalidDataException($"Codebook holds {quantizer.Codebooks.Length} stage codebooks, expected {quantizer.Groups * quantizer.Stages}.");
+        }
+
+        for (var g = 0; g < quantizer.Groups; g++)
+        {
+            var width = ((g + 1) * quantizedDimension / quantizer.Groups) - (g * quantizedDimension / quantizer.Groups);
+            for (var s = 0; s < quantizer.Stages; s++)
+            {
+                var stage = quantizer.Codebooks[(g * quantizer.Stages) + s];
+                if (stage.Size is < 2 or > 65536 || stage.Dimension != width || stage.Centroids.Length != (long)stage.Size * width)
+                {
+                    throw new InvalidDataException($"Codebook group {g} stage {s} has an inconsistent shape.");
+                }
+            }
+        }
+    }
+
+    private static void CheckLevels(float[] levels, string what)
+    {
+        if (levels.Length is < 2 or > 65536)
+        {
+            throw new InvalidDataException($"Codebook {what} quantizer needs 2..65536 levels.");
+        }
+
+        for (var i = 1; i < levels.Length; i++)
+        {
+            if (!(levels[i] > levels[i - 1]))
+            {
+                throw new InvalidDataException($"Codebook {what} levels are not strictly increasing.");
+            }
+        }
+    }
+
+    private static bool IsPermutation(int[] order)
+    {
+        var seen = new bool[order.Length];
+        foreach (var value in order)
+        {
+            if ((uint)value >= (uint)order.Length || seen[value])
+            {
+                return false;
+            }
+
+            seen[value] = true;
+        }
+
+        return true;
+    }
+}

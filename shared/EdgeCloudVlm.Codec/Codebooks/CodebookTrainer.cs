@@ -1,0 +1,445 @@
+using System.Numerics.Tensors;
+using EdgeCloudVlm.Codec.Alignment;
+using EdgeCloudVlm.Codec.Coding;
+using EdgeCloudVlm.Codec.Numerics;
+using EdgeCloudVlm.Codec.Quantization;
+using EdgeCloudVlm.Codec.Training;
+
+namespace EdgeCloudVlm.Codec.Codebooks;
+
+/// <summary>Settings of one codebook training run that do not shape the codebook.</summary>
+public sealed record CodebookTrainingOptions
+{
+    /// <summary>Seed of every random choice; the same seed and data give the same codebook bytes.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Maximum Lloyd iterations per stage.</summary>
+    public int Iterations { get; init; } = 20;
+
+    /// <summary>Model the codebook belongs to.</summary>
+    public string ModelId { get; init; } = "";
+
+    /// <summary>Name of the split tensor.</summary>
+    public string SplitName { get; init; } = "";
+
+    /// <summary>Free text describing the calibration data, stored in the file.</summary>
+    public string DataDescription { get; init; } = "";
+
+    /// <summary>Threads for k-means and PCA.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>At most this many vectors (a deterministic sample) feed the PCA covariance.</summary>
+    public int MaxProjectionSamples { get; init; } = 16_384;
+}
+
+/// <summary>Progress of a training run: which step, and k-means' own progress inside it.</summary>
+/// <param name="Step">Human-readable step name.</param>
+/// <param name="StepIndex">Zero-based step number.</param>
+/// <param name="StepCount">Total steps.</param>
+/// <param name="Distortion">Latest k-means distortion, when the step runs k-means.</param>
+public readonly record struct CodebookTrainingProgress(string Step, int StepIndex, int StepCount, double Distortion);
+
+/// <summary>
+/// Trains an AlignedVQ codebook from calibration features: statistic quantizers, centering, PCA, energy-balanced
+/// groups, residual k-means per stage and frequency tables measured on the calibration symbols.
+/// </summary>
+public static class CodebookTrainer
+{
+    /// <summary>Trains a codebook on row-major calibration <paramref name="features"/> of the given dimension.</summary>
+    public static Codebook Train(
+        ReadOnlySpan<float> features,
+        int dimension,
+        AlignedVqConfig config,
+        CodebookTrainingOptions? options = null,
+        IProgress<CodebookTrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        options ??= new CodebookTrainingOptions();
+        config.Validate(dimension);
+        if (features.Length == 0 || features.Length % dimension != 0)
+        {
+            throw new ArgumentException($"Calibration features must be a non-empty multiple of dimension {dimension}.", nameof(features));
+        }
+
+        var count = features.Length / dimension;
+        var stepCount = 3 + (config.Groups * config.Stages);
+        var step = 0;
+        void Report(string name, double distortion = double.NaN) =>
+            progress?.Report(new CodebookTrainingProgress(name, step, stepCount, distortion));
+
+        var document = new CodebookDocument
+        {
+            ModelId = options.ModelId,
+            SplitName = options.SplitName,
+            Dimension = dimension,
+        };
+
+        Report("token statistics");
+        var aligned = new float[features.Length];
+        var meanSymbols = new int[count];
+        var rmsSymbols = new int[count];
+        if (config.NormalizeTokens)
+        {
+            TrainStatistics(features, dimension, config, options, document.Alignment, aligned, meanSymbols, rmsSymbols, cancellationToken);
+        }
+        else
+        {
+            features.CopyTo(aligned);
+        }
+
+        step++;
+        cancellationToken.ThrowIfCancellationRequested();
+        Report("centering and projection");
+        var vectors = CenterAndProject(aligned, count, dimension, config, options, document, cancellationToken);
+        var quantizedDimension = config.ProjectionDimension ?? dimension;
+        step++;
+
+        document.Quantizer = new QuantizerSection
+        {
+            Groups = config.Groups,
+            Stages = config.Stages,
+            DimensionOrder = BalancedOrder(vectors, count, quantizedDimension, config.Groups),
+            Codebooks = new StageCodebook[config.Groups * config.Stages],
+        };
+
+        var stageDistortions = new double[config.Groups * config.Stages];
+        var order = document.Quantizer.DimensionOrder;
+        for (var g = 0; g < config.Groups; g++)
+        {
+            var start = g * quantizedDimension / config.Groups;
+            var width = ((g + 1) * quantizedDimension / config.Groups) - start;
+            var group = new float[count * width];
+            for (var t = 0; t < count; t++)
+            {
+                for (var j = 0; j < width; j++)
+                {
+                    group[(t * width) + j] = vectors[(t * quantizedDimension) + order[start + j]];
+                }
+            }
+
+            var indices = new int[count];
+            for (var s = 0; s < config.Stages; s++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var stage = (g * config.Stages) + s;
+                var stageName = $"k-means group {g + 1}/{config.Groups} stage {s + 1}/{config.Stages}";
+                Report(stageName);
+                var kmeansProgress = progress is null ? null : new Progress<KMeansProgress>(p => Report(stageName, p.Distortion));
+                var result = KMeansTrainer.Train(
+                    group,
+                    width,
+                    new KMeansOptions
+                    {
+                        ClusterCount = config.CodebookSize,
+                        MaxIterations = options.Iterations,
+                        Seed = options.Seed + (stage * 7919),
+                        MaxDegreeOfParallelism = options.MaxDegreeOfParallelism,
+                    },
+                    kmeansProgress,
+                    cancellationToken);
+
+                var centroids = result.Centroids;
+                var distances = new float[count];
+                NearestCentroid.Assign(group, centroids, indices, distances, options.MaxDegreeOfParallelism);
+                var counts = new long[centroids.Count];
+                double squared = 0;
+                for (var t = 0; t < count; t++)
+                {
+                    counts[indices[t]]++;
+                    squared += distances[t];
+                    var residual = group.AsSpan(t * width, width);
+                    TensorPrimitives.Subtract(residual, centroids.Row(indices[t]), residual);
+                }
+
+                stageDistortions[stage] = squared / count;
+                document.Quantizer.Codebooks[stage] = new StageCodebook
+                {
+                    Size = centroids.Count,
+                    Dimension = width,
+                    Centroids = centroids.Values.ToArray(),
+                    Frequencies = ToSection(FrequencyTable.FromCounts(counts)),
+                };
+                step++;
+            }
+        }
+
+        if (config.NormalizeTokens)
+        {
+            document.Alignment.RelativeMeanFrequencies = ToSection(FrequencyTable.FromCounts(Histogram(meanSymbols, document.Alignment.RelativeMeanLevels.Length)));
+            document.Alignment.Log2RmsFrequencies = ToSection(FrequencyTable.FromCounts(Histogram(rmsSymbols, document.Alignment.Log2RmsLevels.Length)));
+        }
+
+        document.Training = new TrainingMetadata
+        {
+            DataDescription = options.DataDescription,
+            Seed = options.Seed,
+            Iterations = options.Iterations,
+            SampleCount = count,
+            StageDistortions = stageDistortions,
+            Configuration = config.ToString(),
+        };
+
+        Report("measuring distortion");
+        var draft = CodebookFile.Create(document);
+        document.Training.FinalDistortion = RelativeError(draft, features, count, dimension, options.MaxDegreeOfParallelism);
+        return CodebookFile.Create(document);
+    }
+
+    private static void TrainStatistics(
+        ReadOnlySpan<float> features,
+        int dimension,
+        AlignedVqConfig config,
+        CodebookTrainingOptions options,
+        AlignmentSection alignment,
+        float[] aligned,
+        int[] meanSymbols,
+        int[] rmsSymbols,
+        CancellationToken cancellationToken)
+    {
+        var count = meanSymbols.Length;
+        var means = new float[count];
+        var rmsValues = new float[count];
+        var log2Rms = new float[count];
+        var scratch = new float[dimension];
+        for (var t = 0; t < count; t++)
+        {
+            (means[t], rmsValues[t]) = TokenAlignment.Measure(features.Slice(t * dimension, dimension), scratch);
+            log2Rms[t] = TokenAlignment.ToCoordinates(means[t], rmsValues[t]).Log2Rms;
+        }
+
+        alignment.NormalizeTokens = true;
+        alignment.Log2RmsLevels = TrainLevels(log2Rms, config.RmsLevels, options, cancellationToken);
+        var relativeMeans = new float[count];
+        for (var t = 0; t < count; t++)
+        {
+            var rmsSymbol = ScalarLevels.Nearest(alignment.Log2RmsLevels, log2Rms[t]);
+            relativeMeans[t] = means[t] / MathF.Pow(2f, alignment.Log2RmsLevels[rmsSymbol]);
+        }
+
+        alignment.RelativeMeanLevels = TrainLevels(relativeMeans, config.MeanLevels, options, cancellationToken);
+        for (var t = 0; t < count; t++)
+        {
+            var (meanSymbol, rmsSymbol, mean, rms) = TokenAlignment.Quantize(alignment, means[t], rmsValues[t]);
+            meanSymbols[t] = meanSymbol;
+            rmsSymbols[t] = rmsSymbol;
+            var target = aligned.AsSpan(t * dimension, dimension);
+            TensorPrimitives.Subtract(features.Slice(t * dimension, dimension), mean, target);
+            TensorPrimitives.Multiply(target, 1f / rms, target);
+        }
+    }
+
+    /// <summary>Lloyd-Max levels of a scalar (1-D k-means), sorted and made strictly increasing.</summary>
+    private static float[] TrainLevels(float[] values, int levels, CodebookTrainingOptions options, CancellationToken cancellationToken)
+    {
+        var result = KMeansTrainer.Train(
+            values,
+            1,
+            new KMeansOptions { ClusterCount = levels, MaxIterations = 50, Seed = options.Seed, MaxDegreeOfParallelism = 1 },
+            null,
+            cancellationToken);
+        var sorted = result.Centroids.Values.ToArray();
+        Array.Sort(sorted);
+        var distinct = new List<float>(sorted.Length);
+        foreach (var value in sorted)
+        {
+            if (float.IsFinite(value) && (distinct.Count == 0 || value > distinct[^1]))
+            {
+                distinct.Add(value);
+            }
+        }
+
+        // Constant calibration statistics still need two levels so the symbol alphabet is valid.
+        while (distinct.Count < 2)
+        {
+            distinct.Add(distinct.Count == 0 ? 0f : distinct[^1] + 1f);
+        }
+
+        return [.. distinct];
+    }
+
+    private static float[] CenterAndProject(
+        float[] aligned, int count, int dimension, AlignedVqConfig config, CodebookTrainingOptions options, CodebookDocument document, CancellationToken cancellationToken)
+    {
+        if (config.Center || config.ProjectionDimension is not null)
+        {
+            var center = new double[dimension];
+            for (var t = 0; t < count; t++)
+            {
+                var row = aligned.AsSpan(t * dimension, dimension);
+                for (var d = 0; d < dimension; d++)
+                {
+                    center[d] += row[d];
+                }
+            }
+
+            var centerValues = new float[dimension];
+            for (var d = 0; d < dimension; d++)
+            {
+                centerValues[d] = (float)(center[d] / count);
+            }
+
+            document.Alignment.Center = centerValues;
+            for (var t = 0; t < count; t++)
+            {
+                var row = aligned.AsSpan(t * dimension, dimension);
+                TensorPrimitives.Subtract(row, centerValues, row);
+            }
+        }
+
+        if (config.ProjectionDimension is not { } outputDimension)
+        {
+            return aligned;
+        }
+
+        var sample = DeterministicSample(aligned, count, dimension, options.MaxProjectionSamples, options.Seed);
+        var pca = PcaFitter.Fit(sample, dimension, cancellationToken);
+        var components = pca.Components.AsSpan(0, outputDimension * dimension).ToArray();
+        document.Projection = new ProjectionSection
+        {
+            OutputDimension = outputDimension,
+            Components = components,
+            Variances = pca.Variances.AsSpan(0, outputDimension).ToArray(),
+        };
+
+        var projected = new float[count * outputDimension];
+        MatrixMultiply.MultiplyTransposed(aligned, count, components, outputDimension, dimension, projected, options.MaxDegreeOfParallelism);
+        return projected;
+    }
+
+    private static float[] DeterministicSample(float[] data, int count, int dimension, int maxRows, int seed)
+    {
+        if (count <= maxRows)
+        {
+            return data;
+        }
+
+        var random = new Random(seed);
+        var rows = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            rows[i] = i;
+        }
+
+        random.Shuffle(rows);
+        Array.Sort(rows, 0, maxRows);
+        var sample = new float[maxRows * dimension];
+        for (var i = 0; i < maxRows; i++)
+        {
+            data.AsSpan(rows[i] * dimension, dimension).CopyTo(sample.AsSpan(i * dimension, dimension));
+        }
+
+        return sample;
+    }
+
+    /// <summary>
+    /// Assigns coordinates to groups so each group carries about the same variance: coordinates by decreasing variance
+    /// go to the group with the least variance so far that still has room. Without it PCA would put most energy in group 0.
+    /// </summary>
+    private static int[] BalancedOrder(float[] vectors, int count, int dimension, int groups)
+    {
+        var variance = new double[dimension];
+        var mean = new double[dimension];
+        for (var t = 0; t < count; t++)
+        {
+            for (var d = 0; d < dimension; d++)
+            {
+                mean[d] += vectors[(t * dimension) + d];
+            }
+        }
+
+        for (var d = 0; d < dimension; d++)
+        {
+            mean[d] /= count;
+        }
+
+        for (var t = 0; t < count; t++)
+        {
+            for (var d = 0; d < dimension; d++)
+            {
+                var delta = vectors[(t * dimension) + d] - mean[d];
+                variance[d] += delta * delta;
+            }
+        }
+
+        var byVariance = new int[dimension];
+        for (var d = 0; d < dimension; d++)
+        {
+            byVariance[d] = d;
+        }
+
+        Array.Sort(byVariance, (x, y) => variance[y].CompareTo(variance[x]) is var c && c != 0 ? c : x.CompareTo(y));
+        var members = new List<int>[groups];
+        var load = new double[groups];
+        for (var g = 0; g < groups; g++)
+        {
+            members[g] = [];
+        }
+
+        foreach (var d in byVariance)
+        {
+            var best = -1;
+            for (var g = 0; g < groups; g++)
+            {
+                var capacity = ((g + 1) * dimension / groups) - (g * dimension / groups);
+                if (members[g].Count < capacity && (best < 0 || load[g] < load[best]))
+                {
+                    best = g;
+                }
+            }
+
+            members[best].Add(d);
+            load[best] += variance[d];
+        }
+
+        var order = new int[dimension];
+        var position = 0;
+        foreach (var group in members)
+        {
+            group.Sort();
+            foreach (var d in group)
+            {
+                order[position++] = d;
+            }
+        }
+
+        return order;
+    }
+
+    private static long[] Histogram(int[] symbols, int alphabet)
+    {
+        var counts = new long[alphabet];
+        foreach (var symbol in symbols)
+        {
+            counts[symbol]++;
+        }
+
+        return counts;
+    }
+
+    private static FrequencySection ToSection(FrequencyTable table) =>
+        new() { ScaleBits = table.ScaleBits, Frequencies = table.Frequencies.ToArray() };
+
+    private static double RelativeError(Codebook codebook, ReadOnlySpan<float> features, int count, int dimension, int parallelism)
+    {
+        var codec = new AlignedVqCodec(codebook, new AlignedVqCodecOptions { MaxDegreeOfParallelism = parallelism });
+        const int chunk = 1024;
+        var reconstruction = new float[Math.Min(count, chunk) * dimension];
+        double error = 0, energy = 0;
+        for (var start = 0; start < count; start += chunk)
+        {
+            var rows = Math.Min(chunk, count - start);
+            var source = features.Slice(start * dimension, rows * dimension);
+            var target = reconstruction.AsSpan(0, rows * dimension);
+            codec.RoundTrip(source, rows, target);
+            for (var i = 0; i < source.Length; i++)
+            {
+                double delta = source[i] - target[i];
+                error += delta * delta;
+                energy += (double)source[i] * source[i];
+            }
+        }
+
+        return energy == 0 ? 0 : error / energy;
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the solution and runs every test project; ends with "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if ! command -v dotnet >/dev/null; then
+  echo "The .NET 10 SDK (dotnet) is required." >&2
+  exit 2
+fi
+
+passed=0 failed=0 skipped=0
+if ! dotnet build EdgeCloudVlm.sln -c Release -nologo -v quiet; then
+  echo "Build failed."
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+for project in tests/*.Tests/*.csproj; do
+  name="$(basename "$project" .csproj)"
+  log="$(mktemp)"
+  echo "== $name"
+  dotnet test "$project" -c Release --no-build -nologo "$@" 2>&1 | tee "$log" | grep -E "^(\s+Failed |Passed!|Failed!|\s+Error Message)" || true
+  summary="$(grep -E "(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+" "$log" | tail -1)"
+  if [[ -z "$summary" ]]; then
+    echo "   $name produced no test summary (crash or build problem); counting it as one failure."
+    tail -30 "$log"
+    failed=$((failed + 1))
+  else
+    f="$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")"
+    p="$(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$summary")"
+    s="$(sed -E 's/.*Skipped: +([0-9]+),.*/\1/' <<<"$summary")"
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  fi
+  rm -f "$log"
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[[ $failed -eq 0 ]]

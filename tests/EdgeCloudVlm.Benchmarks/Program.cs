@@ -1,0 +1,3 @@
+using EdgeCloudVlm.Benchmarks;
+
+return await BenchmarkCommand.RunAsync(args);

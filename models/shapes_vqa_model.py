@@ -94,10 +94,13 @@ class VisionTower(nn.Module):
             x = blk(x)
         return x
 
-    def tail(self, x: torch.Tensor, split: int) -> torch.Tensor:
+    def tail_blocks(self, x: torch.Tensor, split: int) -> torch.Tensor:
         for blk in self.blocks[split:]:
             x = blk(x)
-        return self.projector(self.ln_post(x))
+        return x
+
+    def tail(self, x: torch.Tensor, split: int) -> torch.Tensor:
+        return self.projector(self.ln_post(self.tail_blocks(x, split)))
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.tail(self.head(pixels, 0), 0)

@@ -53,7 +53,7 @@ def load_png(path: str) -> np.ndarray:
     img = Image.open(path).convert("RGB")
     if img.size != (task.IMAGE_SIZE, task.IMAGE_SIZE):
         img = img.resize((task.IMAGE_SIZE, task.IMAGE_SIZE), Image.BILINEAR)
-    return np.asarray(img, dtype=np.uint8)
+    return np.array(img, dtype=np.uint8)
 
 
 def prompt_ids(tok: task.WordTokenizer, question: str) -> list[int]:
@@ -138,6 +138,77 @@ def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
     return peak * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, p))))
 
 
+class CellProbe(torch.nn.Module):
+    """Stage-1 head, discarded after pretraining: the patch tokens covering each 32x32 grid cell are concatenated and
+    classify that cell's shape (or empty), colour (or none) and size (or none). A fixed read-out (rather than learned
+    attention) gives the ViT a strong, local training signal from the first step."""
+
+    def __init__(self, dim: int, patch: int):
+        super().__init__()
+        if task.CELL % patch:
+            raise ValueError("patch size must divide the 32 px grid cell")
+        self.per_cell = task.CELL // patch
+        self.grid = task.IMAGE_SIZE // patch
+        width = self.per_cell * self.per_cell * dim
+        self.mlp = torch.nn.Sequential(torch.nn.Linear(width, 256), torch.nn.GELU())
+        self.shape = torch.nn.Linear(256, len(task.SHAPES) + 1)
+        self.color = torch.nn.Linear(256, len(task.COLOR_NAMES) + 1)
+        self.size = torch.nn.Linear(256, 3)
+
+    def forward(self, tokens: torch.Tensor):
+        b, _, d = tokens.shape
+        g, c = task.GRID, self.per_cell
+        x = tokens[:, 1:].reshape(b, g, c, g, c, d).permute(0, 1, 3, 2, 4, 5).reshape(b, g * g, c * c * d)
+        h = self.mlp(x)
+        return self.shape(h), self.color(h), self.size(h)
+
+
+def cell_labels(examples):
+    n = task.GRID * task.GRID
+    shape = torch.zeros(len(examples), n, dtype=torch.long)
+    color = torch.zeros(len(examples), n, dtype=torch.long)
+    size = torch.zeros(len(examples), n, dtype=torch.long)
+    for i, (objects, _) in enumerate(examples):
+        for o in objects:
+            c = o.row * task.GRID + o.col
+            shape[i, c] = 1 + task.SHAPES.index(o.shape)
+            color[i, c] = 1 + task.COLOR_NAMES.index(o.color)
+            size[i, c] = 1 if o.size == "small" else 2
+    return shape, color, size
+
+
+def pretrain_vision(model: ShapesVlm, args, log) -> float:
+    """Stage 1 (curriculum): supervised per-cell attribute prediction warms up the ViT, like LLaVA starting from a
+    pretrained vision tower; stage 2 then only has to teach the projector and LM to read these features."""
+    probe = CellProbe(model.cfg.vit_dim, model.cfg.patch_size)
+    params = list(model.vision.parameters()) + list(probe.parameters())
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
+    rng = np.random.default_rng(TRAIN_SEED + 1)
+    start = time.time()
+    acc = 0.0
+    for step in range(args.vision_steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.vision_steps, args.lr, args.warmup)
+        images, examples = sample_batch(rng, args.vision_batch)
+        v = model.vision
+        tokens = v.ln_post(v.head(preprocess(images), v.cfg.vit_layers))
+        ls, lc, lz = probe(tokens)
+        ts, tc, tz = cell_labels(examples)
+        loss = F.cross_entropy(ls.flatten(0, 1), ts.flatten()) + F.cross_entropy(lc.flatten(0, 1), tc.flatten()) \
+            + F.cross_entropy(lz.flatten(0, 1), tz.flatten())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if step % 50 == 0 or step == args.vision_steps - 1:
+            ok = (ls.argmax(-1) == ts) & (lc.argmax(-1) == tc) & (lz.argmax(-1) == tz)
+            acc = ok.all(dim=1).float().mean().item()
+            el = time.time() - start
+            log(f"vision step {step} loss {loss.item():.4f} scene-exact {acc:.3f} elapsed {el:.0f}s "
+                f"({el / (step + 1):.2f}s/step)")
+    return round(time.time() - start, 1)
+
+
 def train(model: ShapesVlm, tok, args, log) -> dict:
     t_img = model.cfg.vision_tokens
     decay, no_decay = [], []
@@ -163,7 +234,7 @@ def train(model: ShapesVlm, tok, args, log) -> dict:
             el = time.time() - start
             log(f"step {step} loss {loss.item():.4f} ema {ema:.4f} lr {opt.param_groups[0]['lr']:.2e} "
                 f"elapsed {el:.0f}s ({el / (step + 1):.2f}s/step)")
-    return {"train_seconds": round(time.time() - start, 1), "steps": step + 1, "final_loss_ema": round(ema, 5)}
+    return {"train_seconds": round(time.time() - start, 1), "steps": args.steps, "final_loss_ema": round(ema, 5)}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -593,12 +664,14 @@ def model_manifest(cfg: Config, tok, parts: dict, split: int) -> dict:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), MODEL_NAME))
-    ap.add_argument("--steps", type=int, default=2400)
+    ap.add_argument("--steps", type=int, default=1400)
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--vision-steps", type=int, default=400)
+    ap.add_argument("--vision-batch", type=int, default=48)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--split-layer", type=int, default=1)
-    ap.add_argument("--patch-size", type=int, default=12)
+    ap.add_argument("--patch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-images", type=int, default=250)
     ap.add_argument("--eval-per-image", type=int, default=3)
@@ -635,14 +708,22 @@ def main():
     ckpt = os.path.join(work, "checkpoint.pt")
     if args.bench:
         args.steps = args.bench
+        if args.vision_steps:
+            pretrain_vision(model, args, log)
         train(model, tok, args, log)
+        quick = write_eval_set(os.path.join(work, "quick"), 100, 3)
+        r = evaluate(model, tok, quick, os.path.join(work, "quick"), args.split_layer)
+        log(f"quick eval {r['overall']} { {t: v['accuracy'] for t, v in r['per_template'].items()} }")
         return
     if args.skip_train:
         state = torch.load(ckpt)
         model.load_state_dict(state["model"])
         stats = state["stats"]
     else:
+        vision_seconds = pretrain_vision(model, args, log) if args.vision_steps else 0.0
         stats = train(model, tok, args, log)
+        stats.update({"vision_pretrain_seconds": vision_seconds, "vision_pretrain_steps": args.vision_steps,
+                      "train_seconds": round(stats["train_seconds"] + vision_seconds, 1)})
         torch.save({"model": model.state_dict(), "config": cfg.to_dict(), "stats": stats}, ckpt)
         log(f"training done: {stats}")
 

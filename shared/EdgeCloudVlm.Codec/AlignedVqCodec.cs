@@ -198,11 +198,11 @@ public sealed class AlignedVqCodec : IFeatureCodec
         var quantizedDimension = _codebook.QuantizedDimension;
         var aligned = ArrayPool<float>.Shared.Rent(tokens * dimension);
         var projected = _codebook.ProjectionTransposed is null ? null : ArrayPool<float>.Shared.Rent(tokens * quantizedDimension);
-        var group = ArrayPool<float>.Shared.Rent(tokens * MaxGroupWidth());
+        var group = ArrayPool<float>.Shared.Rent(Math.Max(tokens * MaxGroupWidth(), dimension));
         var indices = ArrayPool<int>.Shared.Rent(tokens);
         try
         {
-            Align(features, tokens, aligned, symbols);
+            Align(features, tokens, aligned, symbols, group.AsSpan(0, dimension));
             var vectors = aligned.AsSpan(0, tokens * dimension);
             if (projected is not null)
             {
@@ -259,27 +259,32 @@ public sealed class AlignedVqCodec : IFeatureCodec
         }
     }
 
-    private void Align(ReadOnlySpan<float> features, int tokens, Span<float> aligned, Span<int> symbols)
+    private void Align(ReadOnlySpan<float> features, int tokens, Span<float> aligned, Span<int> symbols, Span<float> scratch)
     {
         var dimension = _codebook.Dimension;
         var alignment = _codebook.Document.Alignment;
         var center = alignment.Center;
+        var bias = alignment.ChannelBias;
         for (var t = 0; t < tokens; t++)
         {
-            var source = features.Slice(t * dimension, dimension);
             var target = aligned.Slice(t * dimension, dimension);
-            if (_codebook.NormalizesTokens)
+            if (bias is not null)
             {
-                var (mean, rms) = TokenAlignment.Measure(source, target);
-                var quantized = TokenAlignment.Quantize(alignment, mean, rms);
-                symbols[t * _columns] = quantized.MeanSymbol;
-                symbols[(t * _columns) + 1] = quantized.RmsSymbol;
-                TensorPrimitives.Subtract(source, quantized.Mean, target);
-                TensorPrimitives.Multiply(target, 1f / quantized.Rms, target);
+                TensorPrimitives.Subtract(features.Slice(t * dimension, dimension), bias, target);
             }
             else
             {
-                source.CopyTo(target);
+                features.Slice(t * dimension, dimension).CopyTo(target);
+            }
+
+            if (_codebook.NormalizesTokens)
+            {
+                var (mean, rms) = TokenAlignment.Measure(target, scratch);
+                var quantized = TokenAlignment.Quantize(alignment, mean, rms);
+                symbols[t * _columns] = quantized.MeanSymbol;
+                symbols[(t * _columns) + 1] = quantized.RmsSymbol;
+                TensorPrimitives.Subtract(target, quantized.Mean, target);
+                TensorPrimitives.Multiply(target, 1f / quantized.Rms, target);
             }
 
             if (center is not null)
@@ -338,7 +343,13 @@ public sealed class AlignedVqCodec : IFeatureCodec
                 if (_codebook.NormalizesTokens)
                 {
                     var (mean, rms) = TokenAlignment.Dequantize(alignment, symbols[t * _columns], symbols[(t * _columns) + 1]);
-                    TensorPrimitives.MultiplyAdd(row, rms, mean, row);
+                    TensorPrimitives.Multiply(row, rms, row);
+                    TensorPrimitives.Add(row, mean, row);
+                }
+
+                if (alignment.ChannelBias is { } bias)
+                {
+                    TensorPrimitives.Add(row, bias, row);
                 }
             }
         }

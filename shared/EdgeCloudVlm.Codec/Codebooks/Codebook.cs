@@ -170,6 +170,11 @@ public sealed class Codebook
             throw new InvalidDataException($"Codebook center has {center.Length} values for dimension {dimension}.");
         }
 
+        if (alignment.ChannelBias is { } bias && bias.Length != dimension)
+        {
+            throw new InvalidDataException($"Codebook channel bias has {bias.Length} values for dimension {dimension}.");
+        }
+
         var quantizedDimension = dimension;
         if (document.Projection is { } projection)
         {

@@ -56,8 +56,15 @@ public sealed class AlignmentSection
     /// <summary>Frequency table of the RMS symbols.</summary>
     [Key(4)] public FrequencySection? Log2RmsFrequencies { get; set; }
 
-    /// <summary>Mean of the (normalized) calibration vectors, subtracted before projection and quantization; null for none.</summary>
+    /// <summary>Mean of the normalized calibration vectors, subtracted before projection and quantization; null for none.</summary>
     [Key(5)] public float[]? Center { get; set; }
+
+    /// <summary>
+    /// Per-channel mean of the raw calibration features, subtracted before the token statistics are measured.
+    /// Massive activations sit in a few channels with nearly constant values; removing them first keeps them from
+    /// dominating each token's RMS. Null for none.
+    /// </summary>
+    [Key(6)] public float[]? ChannelBias { get; set; }
 }
 
 /// <summary>A PCA basis fitted on calibration vectors.</summary>

@@ -77,13 +77,24 @@ public static class CodebookTrainer
 
         Report("token statistics");
         var aligned = new float[features.Length];
-        var meanSymbols = new int[count];
-        var rmsSymbols = new int[count];
+        var debiased = features;
+        if (config.Center)
+        {
+            document.Alignment.ChannelBias = ColumnMeans(features, count, dimension);
+            for (var t = 0; t < count; t++)
+            {
+                TensorPrimitives.Subtract(features.Slice(t * dimension, dimension), document.Alignment.ChannelBias, aligned.AsSpan(t * dimension, dimension));
+            }
+
+            debiased = aligned;
+        }
+
         if (config.NormalizeTokens)
         {
-            TrainStatistics(features, dimension, config, options, document.Alignment, aligned, meanSymbols, rmsSymbols, cancellationToken);
+            var weights = TrainStatistics(debiased, dimension, config, options, document.Alignment, aligned, cancellationToken);
+            aligned = ResampleByWeight(aligned, weights, dimension, options.Seed);
         }
-        else
+        else if (!config.Center)
         {
             features.CopyTo(aligned);
         }
@@ -142,11 +153,9 @@ public static class CodebookTrainer
                 var centroids = result.Centroids;
                 var distances = new float[count];
                 NearestCentroid.Assign(group, centroids, indices, distances, options.MaxDegreeOfParallelism);
-                var counts = new long[centroids.Count];
                 double squared = 0;
                 for (var t = 0; t < count; t++)
                 {
-                    counts[indices[t]]++;
                     squared += distances[t];
                     var residual = group.AsSpan(t * width, width);
                     TensorPrimitives.Subtract(residual, centroids.Row(indices[t]), residual);
@@ -158,16 +167,9 @@ public static class CodebookTrainer
                     Size = centroids.Count,
                     Dimension = width,
                     Centroids = centroids.Values.ToArray(),
-                    Frequencies = ToSection(FrequencyTable.FromCounts(counts)),
                 };
                 step++;
             }
-        }
-
-        if (config.NormalizeTokens)
-        {
-            document.Alignment.RelativeMeanFrequencies = ToSection(FrequencyTable.FromCounts(Histogram(meanSymbols, document.Alignment.RelativeMeanLevels.Length)));
-            document.Alignment.Log2RmsFrequencies = ToSection(FrequencyTable.FromCounts(Histogram(rmsSymbols, document.Alignment.Log2RmsLevels.Length)));
         }
 
         document.Training = new TrainingMetadata
@@ -180,24 +182,25 @@ public static class CodebookTrainer
             Configuration = config.ToString(),
         };
 
-        Report("measuring distortion");
+        Report("measuring symbol frequencies and distortion");
+        MeasureFrequencies(document, features, count, dimension, options.MaxDegreeOfParallelism);
         var draft = CodebookFile.Create(document);
         document.Training.FinalDistortion = RelativeError(draft, features, count, dimension, options.MaxDegreeOfParallelism);
         return CodebookFile.Create(document);
     }
 
-    private static void TrainStatistics(
+    /// <summary>Trains the statistic quantizers, normalizes into <paramref name="aligned"/> and returns each token's squared quantized RMS.</summary>
+    private static float[] TrainStatistics(
         ReadOnlySpan<float> features,
         int dimension,
         AlignedVqConfig config,
         CodebookTrainingOptions options,
         AlignmentSection alignment,
         float[] aligned,
-        int[] meanSymbols,
-        int[] rmsSymbols,
         CancellationToken cancellationToken)
     {
-        var count = meanSymbols.Length;
+        var count = features.Length / dimension;
+        var weights = new float[count];
         var means = new float[count];
         var rmsValues = new float[count];
         var log2Rms = new float[count];
@@ -220,12 +223,89 @@ public static class CodebookTrainer
         alignment.RelativeMeanLevels = TrainLevels(relativeMeans, config.MeanLevels, options, cancellationToken);
         for (var t = 0; t < count; t++)
         {
-            var (meanSymbol, rmsSymbol, mean, rms) = TokenAlignment.Quantize(alignment, means[t], rmsValues[t]);
-            meanSymbols[t] = meanSymbol;
-            rmsSymbols[t] = rmsSymbol;
+            var (_, _, mean, rms) = TokenAlignment.Quantize(alignment, means[t], rmsValues[t]);
+            weights[t] = rms * rms;
             var target = aligned.AsSpan(t * dimension, dimension);
             TensorPrimitives.Subtract(features.Slice(t * dimension, dimension), mean, target);
             TensorPrimitives.Multiply(target, 1f / rms, target);
+        }
+
+        return weights;
+    }
+
+    /// <summary>
+    /// Draws as many rows as there are, with replacement, with probability proportional to <paramref name="weights"/>.
+    /// A normalized token's error comes back multiplied by its RMS squared, so k-means and PCA on this sample minimize
+    /// the error in the original space (a weighted k-means) while the codebook still works on normalized vectors.
+    /// </summary>
+    private static float[] ResampleByWeight(float[] rows, float[] weights, int dimension, int seed)
+    {
+        var count = weights.Length;
+        var cumulative = new double[count];
+        double total = 0;
+        for (var t = 0; t < count; t++)
+        {
+            total += weights[t];
+            cumulative[t] = total;
+        }
+
+        if (!(total > 0))
+        {
+            return rows;
+        }
+
+        var random = new Random(seed ^ 0x3c6ef372);
+        var sample = new float[rows.Length];
+        for (var i = 0; i < count; i++)
+        {
+            var index = Array.BinarySearch(cumulative, random.NextDouble() * total);
+            var row = Math.Min(count - 1, index >= 0 ? index : ~index);
+            rows.AsSpan(row * dimension, dimension).CopyTo(sample.AsSpan(i * dimension, dimension));
+        }
+
+        return sample;
+    }
+
+    /// <summary>Frequency tables from the symbols the finished quantizer gives the (unweighted) calibration features.</summary>
+    private static void MeasureFrequencies(CodebookDocument document, ReadOnlySpan<float> features, int count, int dimension, int parallelism)
+    {
+        var codec = new AlignedVqCodec(CodebookFile.Create(document), new AlignedVqCodecOptions { MaxDegreeOfParallelism = parallelism });
+        var statistics = document.Alignment.NormalizeTokens ? 2 : 0;
+        var columns = statistics + document.Quantizer.Codebooks.Length;
+        var counts = new long[columns][];
+        for (var c = 0; c < columns; c++)
+        {
+            var alphabet = c switch
+            {
+                0 when statistics == 2 => document.Alignment.RelativeMeanLevels.Length,
+                1 when statistics == 2 => document.Alignment.Log2RmsLevels.Length,
+                _ => document.Quantizer.Codebooks[c - statistics].Size,
+            };
+            counts[c] = new long[alphabet];
+        }
+
+        const int chunk = 1024;
+        var symbols = new int[chunk * columns];
+        for (var start = 0; start < count; start += chunk)
+        {
+            var rows = Math.Min(chunk, count - start);
+            var span = symbols.AsSpan(0, rows * columns);
+            codec.ComputeSymbols(features.Slice(start * dimension, rows * dimension), rows, span);
+            for (var i = 0; i < span.Length; i++)
+            {
+                counts[i % columns][span[i]]++;
+            }
+        }
+
+        if (statistics == 2)
+        {
+            document.Alignment.RelativeMeanFrequencies = ToSection(FrequencyTable.FromCounts(counts[0]));
+            document.Alignment.Log2RmsFrequencies = ToSection(FrequencyTable.FromCounts(counts[1]));
+        }
+
+        for (var c = statistics; c < columns; c++)
+        {
+            document.Quantizer.Codebooks[c - statistics].Frequencies = ToSection(FrequencyTable.FromCounts(counts[c]));
         }
     }
 
@@ -263,22 +343,7 @@ public static class CodebookTrainer
     {
         if (config.Center || config.ProjectionDimension is not null)
         {
-            var center = new double[dimension];
-            for (var t = 0; t < count; t++)
-            {
-                var row = aligned.AsSpan(t * dimension, dimension);
-                for (var d = 0; d < dimension; d++)
-                {
-                    center[d] += row[d];
-                }
-            }
-
-            var centerValues = new float[dimension];
-            for (var d = 0; d < dimension; d++)
-            {
-                centerValues[d] = (float)(center[d] / count);
-            }
-
+            var centerValues = ColumnMeans(aligned, count, dimension);
             document.Alignment.Center = centerValues;
             for (var t = 0; t < count; t++)
             {
@@ -305,6 +370,27 @@ public static class CodebookTrainer
         var projected = new float[count * outputDimension];
         MatrixMultiply.MultiplyTransposed(aligned, count, components, outputDimension, dimension, projected, options.MaxDegreeOfParallelism);
         return projected;
+    }
+
+    private static float[] ColumnMeans(ReadOnlySpan<float> rows, int count, int dimension)
+    {
+        var sums = new double[dimension];
+        for (var t = 0; t < count; t++)
+        {
+            var row = rows.Slice(t * dimension, dimension);
+            for (var d = 0; d < dimension; d++)
+            {
+                sums[d] += row[d];
+            }
+        }
+
+        var means = new float[dimension];
+        for (var d = 0; d < dimension; d++)
+        {
+            means[d] = (float)(sums[d] / count);
+        }
+
+        return means;
     }
 
     private static float[] DeterministicSample(float[] data, int count, int dimension, int maxRows, int seed)
@@ -404,17 +490,6 @@ public static class CodebookTrainer
         }
 
         return order;
-    }
-
-    private static long[] Histogram(int[] symbols, int alphabet)
-    {
-        var counts = new long[alphabet];
-        foreach (var symbol in symbols)
-        {
-            counts[symbol]++;
-        }
-
-        return counts;
     }
 
     private static FrequencySection ToSection(FrequencyTable table) =>

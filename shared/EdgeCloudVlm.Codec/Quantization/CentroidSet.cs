@@ -11,6 +11,7 @@ public sealed class CentroidSet
 
     private readonly float[] _values;
     private readonly float[] _squaredNorms;
+    private float[]? _laneLayout;
 
     /// <summary>Creates a centroid table from a copy of <paramref name="centroids"/>.</summary>
     /// <param name="centroids">count x dimension values, row-major; copied, so later changes to the array do not leak in.</param>
@@ -61,6 +62,9 @@ public sealed class CentroidSet
         return _values.AsSpan(index * Dimension, Dimension);
     }
 
+    /// <summary>The search layout for <see cref="SimdSupport.Widest"/>, built on first use and then shared (the set is immutable).</summary>
+    internal float[] LaneLayout => _laneLayout ?? BuildLaneLayout();
+
     /// <summary>Writes ||row||^2 of each row, accumulated in double so the cached norm is as exact as a float allows.</summary>
     internal static void ComputeSquaredNorms(ReadOnlySpan<float> values, int count, int dimension, Span<float> norms)
     {
@@ -82,6 +86,22 @@ public sealed class CentroidSet
         return (float)sum;
     }
 
+    private unsafe float[] BuildLaneLayout()
+    {
+        int lanes = NearestCentroid.LaneCount(SimdSupport.Widest);
+        var layout = new float[NearestCentroid.LaneLayoutLength(Count, Dimension, lanes)];
+        fixed (float* c = _values)
+        fixed (float* norms = _squaredNorms)
+        fixed (float* target = layout)
+        {
+            NearestCentroid.BuildLaneLayout(c, norms, Count, Dimension, lanes, target);
+        }
+
+        // Racing builders produce identical arrays, so whichever reference wins is fine.
+        _laneLayout = layout;
+        return layout;
+    }
+
     private static float[] CopyValidated(float[] centroids, int count, int dimension)
     {
         ArgumentNullException.ThrowIfNull(centroids);
@@ -89,22 +109,22 @@ public sealed class CentroidSet
         return (float[])centroids.Clone();
     }
 
-    private static void Validate(float[] values, int count, int dimension)
+    private static void Validate(float[] centroids, int count, int dimension)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        if ((long)count * dimension != values.Length)
+        if ((long)count * dimension != centroids.Length)
         {
             throw new ArgumentException(
-                $"Expected {(long)count * dimension} values ({count} centroids x {dimension}), got {values.Length}.", "centroids");
+                $"Expected {(long)count * dimension} values ({count} centroids x {dimension}), got {centroids.Length}.", nameof(centroids));
         }
 
-        foreach (float v in values)
+        foreach (float v in centroids)
         {
             if (!float.IsFinite(v))
             {
-                throw new ArgumentException("Centroid values must be finite.", "centroids");
+                throw new ArgumentException("Centroid values must be finite.", nameof(centroids));
             }
         }
     }

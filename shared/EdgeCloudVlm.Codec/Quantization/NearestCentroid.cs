@@ -5,8 +5,10 @@ public static partial class NearestCentroid
 {
     /// <summary>
     /// For each of <c>vectors.Length / centroids.Dimension</c> row-major vectors writes the index of the nearest centroid by
-    /// squared L2 distance, found as argmin <c>||c||^2 - 2 x.c</c> with blocked, vectorized dot products (tiles of four
-    /// vectors by two centroids; centroid blocks sized to stay in L2). Ties go to the lowest index.
+    /// squared L2 distance, found as argmin <c>||c||^2 - 2 x.c</c>, blocked and vectorized: tiles of four vectors by two blocks
+    /// of SIMD-width centroids (Vector512 or Vector256 FMA when available, Vector&lt;float&gt; otherwise), centroid ranges sized
+    /// for L2 and vector chunks for L1. Ties go to the lowest index. The centroid layout is built once and cached in
+    /// the <see cref="CentroidSet"/>, so a sequential call allocates nothing.
     /// </summary>
     /// <param name="vectors">n x Dimension values, row-major.</param>
     /// <param name="centroids">The centroid table.</param>
@@ -25,7 +27,7 @@ public static partial class NearestCentroid
     {
         ArgumentNullException.ThrowIfNull(centroids);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, 1);
-        int n = VectorCount(vectors, centroids, indices.Length);
+        int n = VectorCount(vectors, centroids, indices);
         if (!distances.IsEmpty && distances.Length < n)
         {
             throw new ArgumentException($"distances holds {distances.Length} values, {n} are needed.", nameof(distances));
@@ -38,13 +40,13 @@ public static partial class NearestCentroid
 
         fixed (float* x = vectors)
         fixed (float* c = centroids.Values)
-        fixed (float* norms = centroids.SquaredNorms)
+        fixed (float* layout = centroids.LaneLayout)
         fixed (int* idx = indices)
         fixed (float* dist = distances)
         {
             AssignCore(
-                x, n, c, norms, centroids.Count, centroids.Dimension, idx, distances.IsEmpty ? null : dist,
-                maxDegreeOfParallelism, SimdSupport.Best);
+                x, n, c, layout, centroids.Count, centroids.Dimension, idx, distances.IsEmpty ? null : dist,
+                maxDegreeOfParallelism, SimdSupport.Widest);
         }
     }
 
@@ -59,7 +61,7 @@ public static partial class NearestCentroid
     public static void AssignNaive(ReadOnlySpan<float> vectors, CentroidSet centroids, Span<int> indices)
     {
         ArgumentNullException.ThrowIfNull(centroids);
-        int n = VectorCount(vectors, centroids, indices.Length);
+        int n = VectorCount(vectors, centroids, indices);
         int d = centroids.Dimension;
         ReadOnlySpan<float> table = centroids.Values;
         for (int v = 0; v < n; v++)
@@ -88,7 +90,7 @@ public static partial class NearestCentroid
         }
     }
 
-    private static int VectorCount(ReadOnlySpan<float> vectors, CentroidSet centroids, int indexCapacity)
+    private static int VectorCount(ReadOnlySpan<float> vectors, CentroidSet centroids, ReadOnlySpan<int> indices)
     {
         int d = centroids.Dimension;
         if (vectors.Length % d != 0)
@@ -98,9 +100,9 @@ public static partial class NearestCentroid
         }
 
         int n = vectors.Length / d;
-        if (indexCapacity < n)
+        if (indices.Length < n)
         {
-            throw new ArgumentException($"indices holds {indexCapacity} values, {n} are needed.", "indices");
+            throw new ArgumentException($"indices holds {indices.Length} values, {n} are needed.", nameof(indices));
         }
 
         return n;

@@ -46,16 +46,45 @@ internal unsafe interface IFloatSimd<TVec>
     static abstract float Sum(TVec value);
 
     static abstract float MulAdd(float left, float right, float addend);
+
+    /// <summary>All-ones lanes where left &lt; right (false for NaN).</summary>
+    static abstract TVec LessThan(TVec left, TVec right);
+
+    /// <summary>Lanes of ifTrue where mask is set, else of ifFalse.</summary>
+    static abstract TVec Select(TVec mask, TVec ifTrue, TVec ifFalse);
 }
 
 /// <summary>Which widths this process can run, and the one the public entry points use.</summary>
 internal static class SimdSupport
 {
-    /// <summary>The widest width with hardware acceleration (and FMA for the 256-bit path).</summary>
-    public static readonly SimdWidth Best =
+    /// <summary>
+    /// The widest accelerated width, used by the lane-per-centroid search (its cost does not grow with the width apart from
+    /// padding the last block).
+    /// </summary>
+    public static SimdWidth Widest { get; } =
         Vector512.IsHardwareAccelerated ? SimdWidth.Vector512
         : Vector256.IsHardwareAccelerated && Fma.IsSupported ? SimdWidth.Vector256
         : SimdWidth.VectorT;
+
+    /// <summary>Dimension from which 512-bit dot-product kernels are preferred over 256-bit ones.</summary>
+    private const int Vector512MinDimension = 512;
+
+    /// <summary>
+    /// The width for dot-product kernels over vectors of <paramref name="dimension"/> values. 256-bit FMA wherever available; 512-bit only for long
+    /// vectors: each dot product ends in a horizontal sum and a scalar tail that grow with the width, and on cores that
+    /// split 512-bit operations in two (AMD Zen 4) the wider width only pays once those costs are amortized.
+    /// </summary>
+    public static SimdWidth ForDimension(int dimension)
+    {
+        bool has512 = Vector512.IsHardwareAccelerated;
+        bool has256 = Vector256.IsHardwareAccelerated && Fma.IsSupported;
+        if (has512 && (!has256 || dimension >= Vector512MinDimension))
+        {
+            return SimdWidth.Vector512;
+        }
+
+        return has256 ? SimdWidth.Vector256 : SimdWidth.VectorT;
+    }
 
     /// <summary>Whether kernels of <paramref name="width"/> run on this machine without software emulation.</summary>
     public static bool IsSupported(SimdWidth width) => width switch
@@ -96,6 +125,12 @@ internal readonly unsafe struct Simd512 : IFloatSimd<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MulAdd(float left, float right, float addend) => MathF.FusedMultiplyAdd(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LessThan(Vector512<float> left, Vector512<float> right) => Vector512.LessThan(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Select(Vector512<float> mask, Vector512<float> ifTrue, Vector512<float> ifFalse) => Vector512.ConditionalSelect(mask, ifTrue, ifFalse);
 }
 
 internal readonly unsafe struct Simd256 : IFloatSimd<Vector256<float>>
@@ -128,12 +163,19 @@ internal readonly unsafe struct Simd256 : IFloatSimd<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MulAdd(float left, float right, float addend) => MathF.FusedMultiplyAdd(left, right, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LessThan(Vector256<float> left, Vector256<float> right) => Vector256.LessThan(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Select(Vector256<float> mask, Vector256<float> ifTrue, Vector256<float> ifFalse) => Vector256.ConditionalSelect(mask, ifTrue, ifFalse);
 }
 
 internal readonly unsafe struct SimdVectorT : IFloatSimd<Vector<float>>
 {
-    // Without hardware FMA the fused forms fall back to slow software emulation, so use separate multiply and add.
-    private static readonly bool s_fused = Vector.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.IsSupported);
+    // Without hardware FMA the fused forms fall back to slow software emulation, so use separate multiply and add. A property
+    // of JIT-time constants (not a static readonly field) so that it folds even in methods compiled straight to full opts.
+    private static bool Fused => Vector.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.IsSupported);
 
     public static int Count => Vector<float>.Count;
 
@@ -150,7 +192,7 @@ internal readonly unsafe struct SimdVectorT : IFloatSimd<Vector<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> MulAdd(Vector<float> left, Vector<float> right, Vector<float> addend) =>
-        s_fused ? Vector.FusedMultiplyAdd(left, right, addend) : (left * right) + addend;
+        Fused ? Vector.FusedMultiplyAdd(left, right, addend) : (left * right) + addend;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Add(Vector<float> left, Vector<float> right) => left + right;
@@ -163,5 +205,11 @@ internal readonly unsafe struct SimdVectorT : IFloatSimd<Vector<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MulAdd(float left, float right, float addend) =>
-        s_fused ? MathF.FusedMultiplyAdd(left, right, addend) : (left * right) + addend;
+        Fused ? MathF.FusedMultiplyAdd(left, right, addend) : (left * right) + addend;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> LessThan(Vector<float> left, Vector<float> right) => Vector.AsVectorSingle(Vector.LessThan(left, right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Select(Vector<float> mask, Vector<float> ifTrue, Vector<float> ifFalse) => Vector.ConditionalSelect(mask, ifTrue, ifFalse);
 }

@@ -3,8 +3,8 @@ namespace EdgeCloudVlm.Codec.Synthetic;
 /// <summary>
 /// Synthetic activations shaped like a ViT residual stream, for codec tests and benchmarks when no real model is at
 /// hand. The structure (a low-rank basis with decaying spectrum, a shared channel bias, Zipf-distributed "semantic"
-/// prototypes laid out in spatial patches, a few massive channels with huge values in every token and larger still in
-/// a few sink tokens, and a per-token scale and offset spread) is fixed by the structure seed; each sample seed draws
+/// prototypes laid out in spatial patches, a few massive channels with large values in every token and larger still in
+/// the high-norm tokens, about 2% high-norm tokens with global content, and a log-normal per-token scale and offset spread) is fixed by the structure seed; each sample seed draws
 /// new tokens from that structure. Training on one sample seed and evaluating on another is then an honest split.
 /// </summary>
 public sealed class VitActivationGenerator
@@ -12,13 +12,14 @@ public sealed class VitActivationGenerator
     private const int Rank = 64;
     private const int Prototypes = 48;
     private const int MassiveChannels = 4;
+    private const int GlobalPrototypes = 4;
+    private const double HighNormShare = 0.02;
 
     private readonly float[] _basis;        // Rank x Dimension
     private readonly float[] _prototypes;   // Prototypes x Rank
     private readonly float[] _bias;         // Dimension
     private readonly int[] _massiveChannels;
     private readonly float[] _massiveValues;
-    private readonly int[] _sinkTokens;
     private readonly double[] _prototypeCumulative;
 
     /// <summary>Creates the generator's fixed structure.</summary>
@@ -39,7 +40,7 @@ public sealed class VitActivationGenerator
             }
         }
 
-        _prototypes = new float[Prototypes * Rank];
+        _prototypes = new float[(Prototypes + GlobalPrototypes) * Rank];
         for (var i = 0; i < _prototypes.Length; i++)
         {
             _prototypes[i] = (float)(Gaussian(random) * 1.2);
@@ -62,10 +63,9 @@ public sealed class VitActivationGenerator
             }
             while (Array.IndexOf(_massiveChannels, channel, 0, i) >= 0);
             _massiveChannels[i] = channel;
-            _massiveValues[i] = (float)((random.Next(2) * 2 - 1) * (20 + (40 * random.NextDouble())));
+            _massiveValues[i] = (float)((random.Next(2) * 2 - 1) * (6 + (9 * random.NextDouble())));
         }
 
-        _sinkTokens = tokens >= 3 ? [0, 1 + random.Next(tokens - 1), 1 + random.Next(tokens - 1)] : [0];
         _prototypeCumulative = new double[Prototypes];
         double total = 0;
         for (var i = 0; i < Prototypes; i++)
@@ -107,13 +107,18 @@ public sealed class VitActivationGenerator
         {
             var patch = Math.Max(0, t - 1);
             var region = ((patch / side / 4) * ((side / 4) + 1)) + (patch % side / 4);
-            var prototype = random.NextDouble() < 0.8 && region < regionPrototypes.Length ? regionPrototypes[region] : DrawPrototype(random);
+            // High-norm tokens (the CLS token and about 2% of patches, as in ViTs that grow "register" tokens) carry
+            // global content in a few prototypes of their own, at several times the usual norm.
+            var highNorm = t == 0 || random.NextDouble() < HighNormShare;
+            var prototype = highNorm
+                ? Prototypes + random.Next(GlobalPrototypes)
+                : random.NextDouble() < 0.8 && region < regionPrototypes.Length ? regionPrototypes[region] : DrawPrototype(random);
             for (var r = 0; r < Rank; r++)
             {
                 latent[r] = _prototypes[(prototype * Rank) + r] + (float)(Gaussian(random) * 0.5);
             }
 
-            var scale = (float)Math.Exp(Gaussian(random) * 0.35);
+            var scale = (float)Math.Exp(Gaussian(random) * 0.8) * (highNorm ? 4f : 1f);
             var offset = (float)(Gaussian(random) * 0.2);
             var row = destination.Slice(t * Dimension, Dimension);
             for (var d = 0; d < Dimension; d++)
@@ -127,7 +132,7 @@ public sealed class VitActivationGenerator
                 row[d] = (scale * (value + (float)(Gaussian(random) * 0.15))) + offset;
             }
 
-            var sink = Array.IndexOf(_sinkTokens, t) >= 0 ? 8f : 1f;
+            var sink = highNorm ? 6f : 1f;
             for (var i = 0; i < MassiveChannels; i++)
             {
                 row[_massiveChannels[i]] = _massiveValues[i] * sink * (1f + (float)(Gaussian(random) * 0.05));

@@ -13,8 +13,9 @@ internal sealed unsafe class KMeansContext
     private const int RowChunk = 2048;
 
     private readonly float* _data;
+    private readonly float[] _laneLayout;
 
-    /// <param name="data">count x dimension values, pinned by the caller for the lifetime of this object.</param>
+    /// <summary>Wraps count x dimension values that the caller keeps pinned for the lifetime of this object.</summary>
     public KMeansContext(float* data, int count, int dimension, int clusterCount, int maxDegreeOfParallelism, CancellationToken cancellationToken)
     {
         _data = data;
@@ -23,6 +24,8 @@ internal sealed unsafe class KMeansContext
         ClusterCount = clusterCount;
         MaxDegreeOfParallelism = maxDegreeOfParallelism;
         CancellationToken = cancellationToken;
+        DistanceWidth = SimdSupport.ForDimension(dimension);
+        _laneLayout = new float[NearestCentroid.LaneLayoutLength(clusterCount, dimension, NearestCentroid.LaneCount(AssignWidth))];
         Centroids = new float[(long)clusterCount * dimension];
         Norms = new float[clusterCount];
     }
@@ -37,7 +40,11 @@ internal sealed unsafe class KMeansContext
 
     public CancellationToken CancellationToken { get; }
 
-    public SimdWidth Width { get; } = SimdSupport.Best;
+    /// <summary>Width of the assignment kernel.</summary>
+    public SimdWidth AssignWidth { get; } = SimdSupport.Widest;
+
+    /// <summary>Width of single squared-distance computations.</summary>
+    public SimdWidth DistanceWidth { get; }
 
     /// <summary>Working centroids, ClusterCount x Dimension.</summary>
     public float[] Centroids { get; }
@@ -61,14 +68,7 @@ internal sealed unsafe class KMeansContext
     /// <summary>Assigns every point to its nearest working centroid; returns the mean squared distance.</summary>
     public double AssignAll(int[] indices, float[] distances)
     {
-        fixed (float* c = Centroids)
-        fixed (float* norms = Norms)
-        fixed (int* idx = indices)
-        fixed (float* dist = distances)
-        {
-            NearestCentroid.AssignCore(_data, Count, c, norms, ClusterCount, Dimension, idx, dist, MaxDegreeOfParallelism, Width);
-        }
-
+        Assign(_data, Count, indices, distances);
         return SumInOrder(distances, Count) / Count;
     }
 
@@ -77,10 +77,13 @@ internal sealed unsafe class KMeansContext
     {
         fixed (float* c = Centroids)
         fixed (float* norms = Norms)
+        fixed (float* layout = _laneLayout)
         fixed (int* idx = indices)
         fixed (float* dist = distances)
         {
-            NearestCentroid.AssignCore(rows, count, c, norms, ClusterCount, Dimension, idx, dist, MaxDegreeOfParallelism, Width);
+            // The layout is rebuilt from the current centroids: O(K x D), small next to the O(n x K x D) search.
+            NearestCentroid.BuildLaneLayout(c, norms, ClusterCount, Dimension, NearestCentroid.LaneCount(AssignWidth), layout);
+            NearestCentroid.AssignCore(rows, count, c, layout, ClusterCount, Dimension, idx, dist, MaxDegreeOfParallelism, AssignWidth);
         }
     }
 
@@ -135,7 +138,7 @@ internal sealed unsafe class KMeansContext
         nint rowsAddress = (nint)rows;
         nint centerAddress = (nint)center;
         int d = Dimension;
-        SimdWidth width = Width;
+        SimdWidth width = DistanceWidth;
         ParallelChunks.For(count, RowChunk, DegreeFor((long)count * d), (start, end) =>
         {
             float* r = (float*)rowsAddress;

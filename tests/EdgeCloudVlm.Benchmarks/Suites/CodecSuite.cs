@@ -21,21 +21,21 @@ internal sealed class CodecSuite : IBenchmarkSuite
     private const int EvalSeedBase = 900_000;
 
     /// <summary>The shipped default: see docs for why this point.</summary>
-    internal static readonly AlignedVqConfig DefaultConfig = AlignedVqConfig.Parse("norm8x16-center-pca256-g1-s2-k64");
+    internal static readonly AlignedVqConfig DefaultConfig = AlignedVqConfig.Parse("norm2x8-center-pca128-g1-s2-k128");
 
     /// <summary>A rate ladder from about 4 to about 64 bits per token.</summary>
     private static readonly string[] RateLadder =
     [
-        "norm2x4-center-pca64-g1-s1-k4",
-        "norm4x8-center-pca128-g1-s1-k64",
-        "norm8x16-center-pca256-g1-s2-k64",
-        "norm8x16-center-pca256-g2-s2-k256",
-        "norm8x16-center-pca256-g4-s2-k256",
-        "norm16x32-center-pca512-g4-s4-k256",
+        "norm2x2-center-pca32-g1-s1-k4",
+        "norm2x4-center-pca64-g1-s1-k16",
+        "norm2x4-center-pca128-g1-s1-k256",
+        "norm2x8-center-pca128-g1-s2-k128",
+        "norm2x8-center-pca128-g2-s2-k256",
+        "norm4x16-center-pca256-g4-s2-k256",
     ];
 
     /// <summary>Plain VQ (no alignment) with the default's quantizer plus the bits alignment spends on statistics.</summary>
-    private static readonly AlignedVqConfig PlainAtDefaultRate = AlignedVqConfig.Parse("raw-g1-s3-k64");
+    private static readonly AlignedVqConfig PlainAtDefaultRate = AlignedVqConfig.Parse("raw-g1-s2-k512");
 
     public Task<JsonObject> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {

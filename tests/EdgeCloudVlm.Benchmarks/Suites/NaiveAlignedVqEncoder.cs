@@ -25,19 +25,24 @@ internal static class NaiveAlignedVqEncoder
         for (var t = 0; t < tokens; t++)
         {
             var offset = t * dimension;
+            for (var d = 0; d < dimension; d++)
+            {
+                aligned[d] = features[offset + d] - (alignment.ChannelBias?[d] ?? 0f);
+            }
+
             if (alignment.NormalizeTokens)
             {
                 float sum = 0;
                 for (var d = 0; d < dimension; d++)
                 {
-                    sum += features[offset + d];
+                    sum += aligned[d];
                 }
 
                 var mean = sum / dimension;
                 float squares = 0;
                 for (var d = 0; d < dimension; d++)
                 {
-                    var centered = features[offset + d] - mean;
+                    var centered = aligned[d] - mean;
                     squares += centered * centered;
                 }
 
@@ -50,12 +55,8 @@ internal static class NaiveAlignedVqEncoder
                 symbols[(t * columns) + 1] = rmsSymbol;
                 for (var d = 0; d < dimension; d++)
                 {
-                    aligned[d] = (features[offset + d] - quantizedMean) * (1f / rms);
+                    aligned[d] = (aligned[d] - quantizedMean) * (1f / rms);
                 }
-            }
-            else
-            {
-                Array.Copy(features, offset, aligned, 0, dimension);
             }
 
             if (alignment.Center is { } center)

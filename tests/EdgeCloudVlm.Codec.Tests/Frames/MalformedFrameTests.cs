@@ -221,7 +221,7 @@ public sealed class MalformedFrameTests(CodecFixture fixture) : IClassFixture<Co
         }
     }
 
-    private static int ColumnBytes(int symbols) => Coding.BitPacker.PackedByteCount(Tokens, Codebooks.Codebook.BitWidth(symbols));
+    private static int ColumnBytes(int symbols) => EdgeCloudVlm.Codec.Coding.BitPacker.PackedByteCount(Tokens, EdgeCloudVlm.Codec.Codebooks.Codebook.BitWidth(symbols));
 
     private static byte[] Reseal(byte[] frame)
     {

@@ -55,6 +55,29 @@ public sealed class AlignedVqCodecTests(CodecFixture fixture) : IClassFixture<Co
         Assert.True(CodecFixture.RelativeError(fixture.Evaluation, aligned) < CodecFixture.RelativeError(fixture.Evaluation, plain));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void EncodeDecode_AfterWarmUp_AllocateNothing(bool entropyCoding)
+    {
+        var codec = new AlignedVqCodec(fixture.Aligned, new AlignedVqCodecOptions { EntropyCoding = entropyCoding });
+        var frame = new byte[codec.GetMaxFrameLength(Tokens, Dimension)];
+        var decoded = new float[Tokens * Dimension];
+        var length = 0;
+        void Cycle()
+        {
+            length = codec.Encode(fixture.Evaluation, Tokens, Dimension, frame);
+            codec.Decode(frame.AsSpan(0, length), decoded, out _);
+        }
+
+        Cycle();
+        Cycle();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Cycle();
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void RoundTrip_MatchesEncodeThenDecode()
     {

@@ -30,6 +30,13 @@ internal static class MatrixMultiply
             return;
         }
 
+        MultiplyParallel(a, rowsA, b, rowsB, inner, c, maxDegreeOfParallelism, blocksA);
+    }
+
+    // Separate method so the closure below is only allocated when the work really runs in parallel.
+    private static void MultiplyParallel(
+        ReadOnlySpan<float> a, int rowsA, ReadOnlySpan<float> b, int rowsB, int inner, Span<float> c, int maxDegreeOfParallelism, int blocksA)
+    {
         unsafe
         {
             fixed (float* pa = a)

@@ -34,8 +34,13 @@ internal sealed class CodecSuite : IBenchmarkSuite
         "norm4x16-center-pca256-g4-s2-k256",
     ];
 
-    /// <summary>Plain VQ (no alignment) with the default's quantizer plus the bits alignment spends on statistics.</summary>
-    private static readonly AlignedVqConfig PlainAtDefaultRate = AlignedVqConfig.Parse("raw-g1-s2-k512");
+    /// <summary>Plain VQ (no alignment, no projection) at rates around the default, to compare at the same rate.</summary>
+    private static readonly string[] PlainLadder =
+    [
+        "raw-g1-s2-k256",
+        "raw-g1-s2-k512",
+        "raw-g1-s2-k1024",
+    ];
 
     public Task<JsonObject> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {
@@ -125,14 +130,42 @@ internal sealed class CodecSuite : IBenchmarkSuite
         result["points"] = points;
 
         log.Info("baselines");
+        var plainPoints = new List<RatePoint>();
+        foreach (var text in PlainLadder)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            plainPoints.Add(Evaluate(new AlignedVqCodec(Train(AlignedVqConfig.Parse(text))), evaluation, evalFrames));
+        }
+
+        // The plain-VQ point nearest the default's rate is the baseline "at the default rate"; the comparison also
+        // interpolates plain VQ's error (linearly in bits, log in error) to exactly the default's rate.
+        var nearest = 0;
+        for (var i = 1; i < plainPoints.Count; i++)
+        {
+            if (Math.Abs(plainPoints[i].BitsPerToken - defaultPoint.BitsPerToken) < Math.Abs(plainPoints[nearest].BitsPerToken - defaultPoint.BitsPerToken))
+            {
+                nearest = i;
+            }
+        }
+
         var baselines = new JsonArray
         {
             Evaluate(new Float16Codec(), evaluation, evalFrames).ToJson("fp16"),
             Evaluate(new PerTokenIntCodec(8), evaluation, evalFrames).ToJson("int8-per-token"),
             Evaluate(new PerTokenIntCodec(4), evaluation, evalFrames).ToJson("int4-per-token"),
-            Evaluate(new AlignedVqCodec(Train(PlainAtDefaultRate)), evaluation, evalFrames).ToJson($"plain-vq ({PlainAtDefaultRate})"),
+            plainPoints[nearest].ToJson($"plain-vq {PlainLadder[nearest]}"),
         };
         result["baselines"] = baselines;
+        var plainLadder = new JsonArray();
+        for (var i = 0; i < plainPoints.Count; i++)
+        {
+            plainLadder.Add(plainPoints[i].ToJson($"plain-vq {PlainLadder[i]}"));
+        }
+
+        result["plain_vq_points"] = plainLadder;
+        var plainAtDefault = InterpolateError(plainPoints, defaultPoint.BitsPerToken);
+        result["plain_vq_relative_mse_at_default_rate"] = plainAtDefault;
+        result["aligned_beats_plain_at_default_rate"] = defaultPoint.RelativeMse < plainAtDefault;
         return Task.FromResult(result);
     }
 
@@ -164,6 +197,27 @@ internal sealed class CodecSuite : IBenchmarkSuite
 
         var frameBytes = (double)bytes / frames;
         return new RatePoint(frameBytes, frameBytes * 8 / Tokens, quality.RelativeMse, quality.CosineMean);
+    }
+
+    private static double InterpolateError(List<RatePoint> points, double bits)
+    {
+        var sorted = points.OrderBy(p => p.BitsPerToken).ToList();
+        var upper = sorted.FindIndex(p => p.BitsPerToken >= bits);
+        if (upper < 0)
+        {
+            // Above every plain point: no honest estimate without extrapolating.
+            return double.NaN;
+        }
+
+        if (upper == 0)
+        {
+            // Below every plain point: plain VQ at a lower rate would do worse than this, so this favours plain VQ.
+            return sorted[0].RelativeMse;
+        }
+
+        var (a, b) = (sorted[upper - 1], sorted[upper]);
+        var fraction = (bits - a.BitsPerToken) / (b.BitsPerToken - a.BitsPerToken);
+        return Math.Exp(Math.Log(a.RelativeMse) + (fraction * (Math.Log(b.RelativeMse) - Math.Log(a.RelativeMse))));
     }
 
     private static double Agreement(int[] a, int[] b)

@@ -84,19 +84,19 @@ public sealed class AlignedVqCodec : IFeatureCodec
         var payload = ArrayPool<byte>.Shared.Rent(Math.Max(PackedPayloadLength(tokens), RansCoder.MaxEncodedLength(tokens * _columns, _tables)));
         try
         {
-            int payloadLength;
             var flags = _codebook.NormalizesTokens ? FrameFlags.TokenStatistics : FrameFlags.None;
-            if (_options.EntropyCoding)
+            var payloadLength = PackedPayloadLength(tokens);
+            if (_options.EntropyCoding
+                && RansCoder.Encode(tokenMajor, _tables, payload, out var codedLength) == OperationStatus.Done
+                && codedLength < payloadLength)
             {
+                // rANS carries a fixed state flush, so on very small frames packing can be smaller: keep whichever is.
                 flags |= FrameFlags.EntropyCoded;
-                if (RansCoder.Encode(tokenMajor, _tables, payload, out payloadLength) != OperationStatus.Done)
-                {
-                    throw new InvalidOperationException("The rANS bound was too small for this frame.");
-                }
+                payloadLength = codedLength;
             }
             else
             {
-                payloadLength = PackColumns(tokenMajor, tokens, payload);
+                PackColumns(tokenMajor, tokens, payload);
             }
 
             var required = FrameFormat.FrameLength(FrameKind.VectorQuantized, payloadLength);

@@ -53,6 +53,7 @@ internal static class BenchmarkCommand
         var suite = create();
         var log = new BenchmarkLog(Console.Error);
         var result = await suite.RunAsync(new BenchmarkContext(quick, log), cancellation.Token);
+        ReplaceNonFiniteNumbers(result);
         result["suite"] = suiteName;
         result["quick"] = quick;
         result["machine"] = MachineDescription();
@@ -69,6 +70,35 @@ internal static class BenchmarkCommand
         }
 
         return 0;
+    }
+
+    /// <summary>JSON has no NaN or infinity: a figure that could not be measured is written as null.</summary>
+    private static void ReplaceNonFiniteNumbers(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var key in obj.Select(pair => pair.Key).ToList())
+                {
+                    if (obj[key] is JsonValue value && value.TryGetValue<double>(out var number) && !double.IsFinite(number))
+                    {
+                        obj[key] = null;
+                    }
+                    else
+                    {
+                        ReplaceNonFiniteNumbers(obj[key]);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    ReplaceNonFiniteNumbers(item);
+                }
+
+                break;
+        }
     }
 
     private static JsonObject MachineDescription() => new()

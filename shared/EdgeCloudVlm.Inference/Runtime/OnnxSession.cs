@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
@@ -14,6 +15,9 @@ public sealed partial class OnnxSession : IDisposable
     private readonly InferenceSession _session;
     private readonly SessionOptions _sessionOptions;
     private readonly RunOptions _runOptions;
+
+    // Cancellable runs each need their own run options (terminating one must not stop the others); they are reused.
+    private readonly ConcurrentQueue<RunOptions> _cancellableRunOptions = new();
     private bool _disposed;
 
     private OnnxSession(string modelPath, InferenceSession session, SessionOptions sessionOptions, ExecutionProvider provider)
@@ -92,15 +96,19 @@ public sealed partial class OnnxSession : IDisposable
             return _session.Run(_runOptions, inputNames, inputs, outputNames);
         }
 
-        using var runOptions = new RunOptions();
-        using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(Terminate, runOptions);
+        RunOptions runOptions = RentRunOptions();
         try
         {
+            using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(Terminate, runOptions);
             return _session.Run(runOptions, inputNames, inputs, outputNames);
         }
         catch (OnnxRuntimeException ex) when (cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException("ONNX Runtime run terminated", ex, cancellationToken);
+        }
+        finally
+        {
+            ReturnRunOptions(runOptions);
         }
     }
 
@@ -121,15 +129,19 @@ public sealed partial class OnnxSession : IDisposable
             return;
         }
 
-        using var runOptions = new RunOptions();
-        using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(Terminate, runOptions);
+        RunOptions runOptions = RentRunOptions();
         try
         {
+            using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(Terminate, runOptions);
             _session.Run(runOptions, inputNames, inputs, outputNames, outputs);
         }
         catch (OnnxRuntimeException ex) when (cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException("ONNX Runtime run terminated", ex, cancellationToken);
+        }
+        finally
+        {
+            ReturnRunOptions(runOptions);
         }
     }
 
@@ -144,7 +156,32 @@ public sealed partial class OnnxSession : IDisposable
         _disposed = true;
         _session.Dispose();
         _runOptions.Dispose();
+        while (_cancellableRunOptions.TryDequeue(out RunOptions? pooled))
+        {
+            pooled.Dispose();
+        }
+
         _sessionOptions.Dispose();
+    }
+
+    private RunOptions RentRunOptions() =>
+        _cancellableRunOptions.TryDequeue(out RunOptions? pooled) ? pooled : new RunOptions();
+
+    // Called after the registration is disposed, so no callback can set the flag again.
+    private void ReturnRunOptions(RunOptions runOptions)
+    {
+        if (runOptions.Terminate)
+        {
+            runOptions.Terminate = false;
+        }
+
+        if (_disposed || _cancellableRunOptions.Count >= Environment.ProcessorCount)
+        {
+            runOptions.Dispose();
+            return;
+        }
+
+        _cancellableRunOptions.Enqueue(runOptions);
     }
 
     private static void Terminate(object? state) => ((RunOptions)state!).Terminate = true;

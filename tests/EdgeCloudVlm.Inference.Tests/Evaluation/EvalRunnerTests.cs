@@ -1,0 +1,76 @@
+using EdgeCloudVlm.Inference.Evaluation;
+using EdgeCloudVlm.Inference.Tests.Support;
+using Xunit.Abstractions;
+
+namespace EdgeCloudVlm.Inference.Tests.Evaluation;
+
+[Collection(DemoModelCollection.Name)]
+public sealed class EvalRunnerTests(DemoModelFixture fixture, ITestOutputHelper output)
+{
+    private const int SampleSize = 40;
+
+    [Fact]
+    public void Load_DemoEvalSet_ReadsAllRecords()
+    {
+        EvalSet set = EvalSet.Load(ModelFolder.Path);
+
+        Assert.True(set.Items.Count >= SampleSize);
+        EvalItem first = set.Items[0];
+        Assert.StartsWith("eval/images/", first.Image, StringComparison.Ordinal);
+        Assert.True(File.Exists(set.ImagePath(first)));
+        Assert.False(string.IsNullOrEmpty(first.Answer));
+        Assert.Equal(SampleSize, set.Take(SampleSize).Items.Count);
+    }
+
+    [Fact]
+    public void Load_MalformedLine_ReportsLine()
+    {
+        using var folder = new TempFolder();
+        Directory.CreateDirectory(folder.File("eval"));
+        File.WriteAllLines(folder.File("eval/eval.jsonl"), ["{\"image\": \"a.png\", \"question\": \"q\", \"answer\": \"a\", \"template\": \"t\"}", "{oops"]);
+
+        var ex = Assert.Throws<InvalidDataException>(() => EvalSet.Load(folder.Path));
+
+        Assert.Contains("line 2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_FirstQuestions_AccuracyAtLeastNinetyPercent()
+    {
+        EvalSet set = EvalSet.Load(ModelFolder.Path).Take(SampleSize);
+
+        EvalReport report = new EvalRunner(fixture.Model).Run(set);
+
+        output.WriteLine($"accuracy {report.Accuracy:P1} ({report.Correct}/{report.Total}); " +
+                         string.Join(", ", report.PerTemplate.Select(t => $"{t.Key} {t.Value.Correct}/{t.Value.Total}")));
+        foreach (EvalMiss miss in report.Misses)
+        {
+            output.WriteLine($"miss: {miss.Item.Question} expected '{miss.Item.Answer}' got '{miss.Predicted}'");
+        }
+
+        Assert.Equal(SampleSize, report.Total);
+        Assert.Equal(SampleSize, report.PerTemplate.Values.Sum(t => t.Total));
+        Assert.Equal(report.Correct, report.PerTemplate.Values.Sum(t => t.Correct));
+        Assert.True(report.Accuracy >= 0.9, $"accuracy {report.Accuracy:P1}");
+    }
+
+    [Fact]
+    public void Run_TransformDestroysHiddenState_AccuracyDrops()
+    {
+        EvalSet set = EvalSet.Load(ModelFolder.Path).Take(12);
+        var runner = new EvalRunner(fixture.Model);
+        int calls = 0;
+
+        EvalReport identity = runner.Run(set, (src, tokens, dim, dst) =>
+        {
+            Assert.Equal(tokens * dim, src.Length);
+            calls++;
+            src.CopyTo(dst);
+        });
+        EvalReport zeroed = runner.Run(set, (src, tokens, dim, dst) => dst.Clear());
+
+        Assert.Equal(runner.Run(set).Correct, identity.Correct);
+        Assert.Equal(set.Items.Select(i => i.Image).Distinct().Count(), calls);
+        Assert.True(zeroed.Correct < identity.Correct, $"zeroed {zeroed.Correct} vs identity {identity.Correct}");
+    }
+}

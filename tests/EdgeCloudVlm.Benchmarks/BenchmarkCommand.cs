@@ -13,6 +13,7 @@ internal static class BenchmarkCommand
     private static readonly Dictionary<string, Func<IBenchmarkSuite>> Suites = new(StringComparer.Ordinal)
     {
         ["codec"] = () => new CodecSuite(),
+        ["fidelity"] = () => new FidelitySuite(),
     };
 
     public static async Task<int> RunAsync(string[] args)

@@ -136,7 +136,7 @@ public static class CodebookTrainer
                 var stage = (g * config.Stages) + s;
                 var stageName = $"k-means group {g + 1}/{config.Groups} stage {s + 1}/{config.Stages}";
                 Report(stageName);
-                var kmeansProgress = progress is null ? null : new Progress<KMeansProgress>(p => Report(stageName, p.Distortion));
+                var kmeansProgress = progress is null ? null : new InlineProgress<KMeansProgress>(p => Report(stageName, p.Distortion));
                 var result = KMeansTrainer.Train(
                     group,
                     width,
@@ -517,4 +517,10 @@ public static class CodebookTrainer
 
         return energy == 0 ? 0 : error / energy;
     }
+}
+
+/// <summary>Reports on the calling thread, so progress arrives in order (Progress&lt;T&gt; would post to the thread pool).</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -10,4 +10,7 @@ internal static class ExitCodes
 
     /// <summary>The model cannot be split as asked (unknown tensor, unclean cut, invalid graph).</summary>
     public const int SplitError = 3;
+
+    /// <summary>The model could not be loaded or codebook training failed.</summary>
+    public const int TrainingError = 4;
 }

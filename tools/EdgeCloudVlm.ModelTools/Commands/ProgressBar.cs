@@ -10,7 +10,8 @@ internal sealed class ProgressBar(TextWriter output)
     {
         var fraction = total <= 0 ? 1.0 : Math.Clamp((double)done / total, 0, 1);
         var filled = (int)Math.Round(fraction * Width);
-        var line = $"\r[{new string('#', filled)}{new string('.', Width - filled)}] {done}/{total} {step}";
+        // Redraw only when the bar or the step changes, so redirected output stays short.
+        var line = $"\r[{new string('#', filled)}{new string('.', Width - filled)}] {step}";
         if (line != _last)
         {
             output.Write(line.PadRight(Math.Max(line.Length, _last.Length)));

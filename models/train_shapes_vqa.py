@@ -65,7 +65,8 @@ def prompt_ids(tok: task.WordTokenizer, question: str) -> list[int]:
 # training batches: one image prefix shared by several packed question/answer segments
 
 def build_packed_batch(examples, tok: task.WordTokenizer, t_img: int):
-    """Returns ids [B,L] (image slots hold [IMG]), positions [B,L], allowed [B,1,L,L], labels [B,L].
+    """Returns ids [B,L] (image slots hold [IMG]), positions [B,L], allowed [B,1,L,L], labels [B,L], segment ids
+    [B,L] (0 prefix, k for the k-th question, -1 padding) and the template index of every segment [B, max segments].
 
     Row layout: [BOS] img*T | q1 [SEP] a1 [EOS] | q2 [SEP] a2 [EOS] | ... Each segment attends to the prefix and
     causally to itself, with positions restarting at T+1, which is exactly the single-question sequence.
@@ -103,7 +104,11 @@ def build_packed_batch(examples, tok: task.WordTokenizer, t_img: int):
     causal = torch.ones(L, L, dtype=torch.bool).tril()
     same = (seg.unsqueeze(2) == seg.unsqueeze(1)) | (seg.unsqueeze(1) == 0)
     allowed = (causal.unsqueeze(0) & same & (seg.unsqueeze(2) >= 0)).unsqueeze(1)
-    return ids, pos, allowed, labels
+    tmpl = torch.full((b, 1 + max(len(q) for _, q in examples)), -1, dtype=torch.long)
+    for i, (_, qas) in enumerate(examples):
+        for k, (t, _, _) in enumerate(qas, start=1):
+            tmpl[i, k] = task.TEMPLATES.index(t)
+    return ids, pos, allowed, labels, seg, tmpl
 
 
 def splice(model: ShapesVlm, ids: torch.Tensor, image_embeds: torch.Tensor) -> torch.Tensor:
@@ -112,14 +117,25 @@ def splice(model: ShapesVlm, ids: torch.Tensor, image_embeds: torch.Tensor) -> t
     return torch.cat([emb[:, :1], image_embeds, emb[:, 2:]], dim=1)
 
 
-def training_step_loss(model: ShapesVlm, batch, tok, t_img: int) -> torch.Tensor:
+def training_step_loss(model: ShapesVlm, batch, tok, t_img: int):
+    """Loss on answer tokens, plus per-template teacher-forced exact-match counts for the training log."""
     images, examples = batch
-    ids, pos, allowed, labels = build_packed_batch(examples, tok, t_img)
+    ids, pos, allowed, labels, seg, tmpl = build_packed_batch(examples, tok, t_img)
     img = model.vision(preprocess(images))
     emb = model.lm.embed(ids)
     x = torch.cat([emb[:, :1], img, emb[:, 1 + t_img:]], dim=1)
     logits, _ = model.lm(x, pos, allowed)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    with torch.no_grad():
+        wrong = ((logits.argmax(-1) != labels) & (labels != -100)).numpy()
+        segn, tmpln = seg.numpy(), tmpl.numpy()
+        stats = np.zeros((len(task.TEMPLATES), 2))
+        for i in range(wrong.shape[0]):
+            bad = np.bincount(np.maximum(segn[i], 0), weights=wrong[i], minlength=tmpln.shape[1])
+            for k in range(1, tmpln.shape[1]):
+                if tmpln[i, k] >= 0:
+                    stats[tmpln[i, k]] += (bad[k] == 0, 1)
+    return loss, stats
 
 
 def sample_batch(rng: np.random.Generator, n: int):
@@ -138,93 +154,103 @@ def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
     return peak * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, p))))
 
 
-class CellProbe(torch.nn.Module):
-    """Stage-1 head, discarded after pretraining: the patch tokens covering each 32x32 grid cell are concatenated and
-    classify that cell's shape (or empty), colour (or none) and size (or none). A fixed read-out (rather than learned
-    attention) gives the ViT a strong, local training signal from the first step."""
+class TokenProbe(torch.nn.Module):
+    """Stage-1 head, discarded after pretraining. A *linear* read-out of every patch token predicts the shape, colour
+    and size of the object whose pixels it contains (or empty/none) and the row and column of its grid cell; a linear
+    read-out of the CLS token predicts the number of objects and the count of every colour and every shape. Linear and
+    per token on purpose: the LM reads image tokens through attention, i.e. linear maps of single tokens."""
 
-    def __init__(self, dim: int, patch: int):
+    def __init__(self, dim: int):
         super().__init__()
-        if task.CELL % patch:
-            raise ValueError("patch size must divide the 32 px grid cell")
-        self.per_cell = task.CELL // patch
-        self.grid = task.IMAGE_SIZE // patch
-        width = self.per_cell * self.per_cell * dim
-        self.mlp = torch.nn.Sequential(torch.nn.Linear(width, 256), torch.nn.GELU())
-        self.shape = torch.nn.Linear(256, len(task.SHAPES) + 1)
-        self.color = torch.nn.Linear(256, len(task.COLOR_NAMES) + 1)
-        self.size = torch.nn.Linear(256, 3)
+        self.sizes = (len(task.SHAPES) + 1, len(task.COLOR_NAMES) + 1, 3, task.GRID, task.GRID)
+        self.patch = torch.nn.Linear(dim, sum(self.sizes))
+        self.counts = 1 + len(task.COLOR_NAMES) + len(task.SHAPES)
+        self.cls = torch.nn.Linear(dim, 4 * self.counts)
 
     def forward(self, tokens: torch.Tensor):
-        b, _, d = tokens.shape
-        g, c = task.GRID, self.per_cell
-        x = tokens[:, 1:].reshape(b, g, c, g, c, d).permute(0, 1, 3, 2, 4, 5).reshape(b, g * g, c * c * d)
-        h = self.mlp(x)
-        return self.shape(h), self.color(h), self.size(h)
+        heads = torch.split(self.patch(tokens[:, 1:]), self.sizes, dim=-1)
+        return heads, self.cls(tokens[:, 0]).reshape(-1, self.counts, 4)
 
 
-def cell_labels(examples):
-    n = task.GRID * task.GRID
-    shape = torch.zeros(len(examples), n, dtype=torch.long)
-    color = torch.zeros(len(examples), n, dtype=torch.long)
-    size = torch.zeros(len(examples), n, dtype=torch.long)
+def token_labels(examples, patch: int):
+    """Per patch token: (shape, colour, size) of the object painted in it (0 = none) and (row, col) of its cell;
+    per image: counts (total, per colour, per shape)."""
+    n = task.IMAGE_SIZE // patch
+    centres = (np.arange(n) * patch + patch / 2.0) // task.CELL
+    out = np.zeros((len(examples), n * n, 5), dtype=np.int64)
+    out[:, :, 3] = np.repeat(centres, n)
+    out[:, :, 4] = np.tile(centres, n)
+    counts = np.zeros((len(examples), 1 + len(task.COLOR_NAMES) + len(task.SHAPES)), dtype=np.int64)
     for i, (objects, _) in enumerate(examples):
+        counts[i, 0] = len(objects)
         for o in objects:
-            c = o.row * task.GRID + o.col
-            shape[i, c] = 1 + task.SHAPES.index(o.shape)
-            color[i, c] = 1 + task.COLOR_NAMES.index(o.color)
-            size[i, c] = 1 if o.size == "small" else 2
-    return shape, color, size
+            counts[i, 1 + task.COLOR_NAMES.index(o.color)] += 1
+            counts[i, 1 + len(task.COLOR_NAMES) + task.SHAPES.index(o.shape)] += 1
+            painted = np.zeros((task.IMAGE_SIZE, task.IMAGE_SIZE), dtype=bool)
+            painted[o.y0:o.y0 + o.side, o.x0:o.x0 + o.side] = task.shape_mask(o.shape, o.side)
+            hit = painted.reshape(n, patch, n, patch).any(axis=(1, 3)).reshape(-1)
+            out[i, hit, 0] = 1 + task.SHAPES.index(o.shape)
+            out[i, hit, 1] = 1 + task.COLOR_NAMES.index(o.color)
+            out[i, hit, 2] = 1 if o.size == "small" else 2
+    return torch.from_numpy(out), torch.from_numpy(counts)
 
 
 def pretrain_vision(model: ShapesVlm, args, log) -> float:
-    """Stage 1 (curriculum): supervised per-cell attribute prediction warms up the ViT, like LLaVA starting from a
-    pretrained vision tower; stage 2 then only has to teach the projector and LM to read these features."""
-    probe = CellProbe(model.cfg.vit_dim, model.cfg.patch_size)
+    """Stage 1 (curriculum): supervised per-token scene labels warm up the ViT, playing the part of LLaVA's
+    pretrained vision tower; stage 2 then mostly has to teach the projector and the LM to read these features."""
+    probe = TokenProbe(model.cfg.vit_dim)
     params = list(model.vision.parameters()) + list(probe.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
     rng = np.random.default_rng(TRAIN_SEED + 1)
     start = time.time()
-    acc = 0.0
+    v = model.vision
     for step in range(args.vision_steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.vision_steps, args.lr, args.warmup)
         images, examples = sample_batch(rng, args.vision_batch)
-        v = model.vision
         tokens = v.ln_post(v.head(preprocess(images), v.cfg.vit_layers))
-        ls, lc, lz = probe(tokens)
-        ts, tc, tz = cell_labels(examples)
-        loss = F.cross_entropy(ls.flatten(0, 1), ts.flatten()) + F.cross_entropy(lc.flatten(0, 1), tc.flatten()) \
-            + F.cross_entropy(lz.flatten(0, 1), tz.flatten())
+        heads, cls = probe(tokens)
+        labels, counts = token_labels(examples, v.cfg.patch_size)
+        loss = F.cross_entropy(cls.flatten(0, 1), counts.flatten())
+        for j, h in enumerate(heads):
+            loss = loss + F.cross_entropy(h.flatten(0, 1), labels[:, :, j].flatten())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 50 == 0 or step == args.vision_steps - 1:
-            ok = (ls.argmax(-1) == ts) & (lc.argmax(-1) == tc) & (lz.argmax(-1) == tz)
-            acc = ok.all(dim=1).float().mean().item()
+            obj = labels[:, :, 0] > 0
+            ok = torch.stack([h.argmax(-1) == labels[:, :, j] for j, h in enumerate(heads[:3])]).all(0)
+            cnt = (cls.argmax(-1) == counts).all(1).float().mean().item()
             el = time.time() - start
-            log(f"vision step {step} loss {loss.item():.4f} scene-exact {acc:.3f} elapsed {el:.0f}s "
-                f"({el / (step + 1):.2f}s/step)")
+            log(f"vision step {step} loss {loss.item():.4f} object-token acc {ok[obj].float().mean().item():.3f} "
+                f"empty-token acc {ok[~obj].float().mean().item():.3f} counts-exact {cnt:.3f} "
+                f"elapsed {el:.0f}s ({el / (step + 1):.2f}s/step)")
     return round(time.time() - start, 1)
 
 
 def train(model: ShapesVlm, tok, args, log) -> dict:
     t_img = model.cfg.vision_tokens
-    decay, no_decay = [], []
+    groups = {}
     for name, p in model.named_parameters():
-        (no_decay if p.ndim < 2 or name.endswith(".pos") or name.endswith(".cls") else decay).append(p)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98))
+        # The pretrained ViT is fine-tuned gently (vision_lr_scale) so stage 2 cannot wash out its features.
+        vit = name.startswith("vision.") and not name.startswith("vision.projector.")
+        nd = p.ndim < 2 or name.endswith(".pos") or name.endswith(".cls")
+        groups.setdefault((vit, nd), []).append(p)
+    opt = torch.optim.AdamW([{"params": ps, "weight_decay": 0.0 if nd else 0.05,
+                              "scale": args.vision_lr_scale if vit else 1.0}
+                             for (vit, nd), ps in groups.items()], lr=args.lr, betas=(0.9, 0.98))
     rng = np.random.default_rng(TRAIN_SEED)
     model.train()
     start = time.time()
     ema = None
+    tstats = np.zeros((len(task.TEMPLATES), 2))
     for step in range(args.steps):
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup) * g["scale"]
         batch = sample_batch(rng, args.batch)
-        loss = training_step_loss(model, batch, tok, t_img)
+        loss, st = training_step_loss(model, batch, tok, t_img)
+        tstats += st
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -232,8 +258,12 @@ def train(model: ShapesVlm, tok, args, log) -> dict:
         ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
         if step % 50 == 0 or step == args.steps - 1:
             el = time.time() - start
-            log(f"step {step} loss {loss.item():.4f} ema {ema:.4f} lr {opt.param_groups[0]['lr']:.2e} "
+            log(f"step {step} loss {loss.item():.4f} ema {ema:.4f} lr {lr_at(step, args.steps, args.lr, args.warmup):.2e} "
                 f"elapsed {el:.0f}s ({el / (step + 1):.2f}s/step)")
+        if step % 100 == 99:
+            log("  train exact (teacher forced, last 100 steps): " + " ".join(
+                f"{t} {a / max(n, 1):.3f}" for t, (a, n) in zip(task.TEMPLATES, tstats)))
+            tstats[:] = 0
     return {"train_seconds": round(time.time() - start, 1), "steps": args.steps, "final_loss_ema": round(ema, 5)}
 
 
@@ -664,10 +694,11 @@ def model_manifest(cfg: Config, tok, parts: dict, split: int) -> dict:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), MODEL_NAME))
-    ap.add_argument("--steps", type=int, default=1400)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--vision-steps", type=int, default=400)
+    ap.add_argument("--vision-steps", type=int, default=600)
     ap.add_argument("--vision-batch", type=int, default=48)
+    ap.add_argument("--vision-lr-scale", type=float, default=0.1)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--split-layer", type=int, default=1)
@@ -678,6 +709,8 @@ def main():
     ap.add_argument("--calib-images", type=int, default=256)
     ap.add_argument("--bench", type=int, default=0, help="time this many training steps and exit")
     ap.add_argument("--skip-train", action="store_true", help="reuse .work/checkpoint.pt")
+    ap.add_argument("--vision-only", action="store_true", help="run stage 1 only, save .work/vision.pt, exit")
+    ap.add_argument("--load-vision", default="", help="skip stage 1 and load this stage-1 vision checkpoint")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -720,7 +753,15 @@ def main():
         model.load_state_dict(state["model"])
         stats = state["stats"]
     else:
-        vision_seconds = pretrain_vision(model, args, log) if args.vision_steps else 0.0
+        if args.load_vision:
+            state = torch.load(args.load_vision)
+            model.vision.load_state_dict(state["vision"])
+            vision_seconds = state["seconds"]
+        else:
+            vision_seconds = pretrain_vision(model, args, log) if args.vision_steps else 0.0
+        if args.vision_only:
+            torch.save({"vision": model.vision.state_dict(), "seconds": vision_seconds}, os.path.join(work, "vision.pt"))
+            return
         stats = train(model, tok, args, log)
         stats.update({"vision_pretrain_seconds": vision_seconds, "vision_pretrain_steps": args.vision_steps,
                       "train_seconds": round(stats["train_seconds"] + vision_seconds, 1)})
@@ -744,7 +785,8 @@ def main():
         "metric": "greedy exact match of the decoded answer text (tokens joined by single spaces)",
         "eval_seconds": round(time.time() - t0, 1),
         "train_seconds": stats["train_seconds"], "steps": stats["steps"], "final_loss_ema": stats["final_loss_ema"],
-        "batch_images": args.batch, "peak_lr": args.lr, "seed": TRAIN_SEED, "eval_seed": EVAL_SEED,
+        "batch_images": args.batch, "peak_lr": args.lr, "vision_lr_scale": args.vision_lr_scale,
+        "vision_batch_images": args.vision_batch, "seed": TRAIN_SEED, "eval_seed": EVAL_SEED,
         "calib_seed": CALIB_SEED, "threads": args.threads, "torch": torch.__version__,
     })
     with open(os.path.join(out, "eval_report.json"), "w") as f:

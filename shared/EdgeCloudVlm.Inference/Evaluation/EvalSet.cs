@@ -70,6 +70,10 @@ public sealed class EvalSet
         return count >= Items.Count ? this : new EvalSet(Root, Items.Take(count).ToArray());
     }
 
+    /// <summary>Greedy exact-match accuracy of <paramref name="model"/> on this set (see <see cref="EvalRunner"/>).</summary>
+    public EvalReport Evaluate(VlmModel model, HiddenStateTransform? transform = null, CancellationToken cancellationToken = default) =>
+        new EvalRunner(model).Run(this, transform, cancellationToken);
+
     /// <summary>Absolute path of an item's image.</summary>
     public string ImagePath(EvalItem item)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using EdgeCloudVlm.Inference.Evaluation;
 using EdgeCloudVlm.Inference.Tests.Support;
 using Xunit.Abstractions;
@@ -39,7 +40,7 @@ public sealed class EvalRunnerTests(DemoModelFixture fixture, ITestOutputHelper 
     {
         EvalSet set = EvalSet.Load(ModelFolder.Path).Take(SampleSize);
 
-        EvalReport report = new EvalRunner(fixture.Model).Run(set);
+        EvalReport report = set.Evaluate(fixture.Model);
 
         output.WriteLine($"accuracy {report.Accuracy:P1} ({report.Correct}/{report.Total}); " +
                          string.Join(", ", report.PerTemplate.Select(t => $"{t.Key} {t.Value.Correct}/{t.Value.Total}")));
@@ -52,6 +53,30 @@ public sealed class EvalRunnerTests(DemoModelFixture fixture, ITestOutputHelper 
         Assert.Equal(SampleSize, report.PerTemplate.Values.Sum(t => t.Total));
         Assert.Equal(report.Correct, report.PerTemplate.Values.Sum(t => t.Correct));
         Assert.True(report.Accuracy >= 0.9, $"accuracy {report.Accuracy:P1}");
+    }
+
+    [Fact]
+    public void Run_FirstQuestions_WrongAnswersMatchPyTorchReport()
+    {
+        // eval_report.json lists PyTorch's first 25 wrong answers in file order; within the sample they must be
+        // exactly the C# misses, with the same predicted text.
+        EvalSet all = EvalSet.Load(ModelFolder.Path);
+        EvalSet set = all.Take(SampleSize);
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllText(Path.Combine(ModelFolder.Path, "eval_report.json")));
+        var sampleKeys = set.Items.Select(i => (i.Image, i.Question)).ToHashSet();
+        var pythonWrong = report.RootElement.GetProperty("wrong_examples").EnumerateArray()
+            .Select(w => (Image: w.GetProperty("image").GetString()!, Question: w.GetProperty("question").GetString()!,
+                Predicted: w.GetProperty("predicted").GetString()!))
+            .ToList();
+        int listed = pythonWrong.Count;
+        pythonWrong = pythonWrong.Where(w => sampleKeys.Contains((w.Image, w.Question))).ToList();
+        Assert.True(listed < 25 || pythonWrong.Count < listed, "the report's list of wrong answers ends inside the sample");
+
+        EvalReport csharp = new EvalRunner(fixture.Model).Run(set);
+
+        Assert.Equal(
+            pythonWrong.Select(w => $"{w.Image} | {w.Question} | {w.Predicted}"),
+            csharp.Misses.Select(m => $"{m.Item.Image} | {m.Item.Question} | {m.Predicted}"));
     }
 
     [Fact]

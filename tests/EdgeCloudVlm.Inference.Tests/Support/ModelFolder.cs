@@ -9,12 +9,6 @@ internal static class ModelFolder
 
     private static string Locate()
     {
-        string? overridden = Environment.GetEnvironmentVariable("EDGECLOUDVLM_TEST_MODEL_DIR");
-        if (!string.IsNullOrEmpty(overridden))
-        {
-            return System.IO.Path.GetFullPath(overridden);
-        }
-
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(System.IO.Path.Combine(dir.FullName, "EdgeCloudVlm.sln")))

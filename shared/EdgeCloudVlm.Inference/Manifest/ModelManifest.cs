@@ -57,8 +57,8 @@ public sealed partial record ModelManifest
     /// <summary>Generation defaults.</summary>
     public GenerationSpec Generation { get; init; } = new();
 
-    /// <summary>Codebook files (relative to the folder) trained for this split; may be empty.</summary>
-    public IReadOnlyList<string> Codebooks { get; init; } = [];
+    /// <summary>Codebooks trained for this split (files relative to the folder, with their ids); may be empty.</summary>
+    public IReadOnlyList<CodebookEntry> Codebooks { get; init; } = [];
 
     /// <summary>The folder the manifest was loaded from; relative file names resolve against it.</summary>
     [JsonIgnore]
@@ -99,11 +99,11 @@ public sealed partial record ModelManifest
             throw new ModelLoadException($"tokenizer file {manifest.Tokenizer.File} not found in {full}");
         }
 
-        foreach (string codebook in manifest.Codebooks)
+        foreach (CodebookEntry codebook in manifest.Codebooks)
         {
-            if (!File.Exists(manifest.ResolvePath(codebook)))
+            if (string.IsNullOrWhiteSpace(codebook.File) || !File.Exists(manifest.ResolvePath(codebook.File)))
             {
-                throw new ModelLoadException($"codebook file {codebook} not found in {full}");
+                throw new ModelLoadException($"codebook file {codebook.File} not found in {full}");
             }
         }
 

@@ -35,8 +35,11 @@ public sealed class CodebookCommandTests : IDisposable
         var first = Path.Combine(_scratch, "a.avqcb");
         var second = Path.Combine(_scratch, "b.avqcb");
 
-        Assert.Equal(0, Invoke("codebook", "train", model, "--config", "norm2x4-g1-s1-k8", "--iterations", "3", "--out", first).ExitCode);
-        Assert.Equal(0, Invoke("codebook", "train", model, "--config", "norm2x4-g1-s1-k8", "--iterations", "3", "--out", second).ExitCode);
+        foreach (var path in new[] { first, second })
+        {
+            var (exitCode, output, error) = Invoke("codebook", "train", model, "--config", "norm2x4-g1-s1-k8", "--iterations", "3", "--out", path);
+            Assert.True(exitCode == 0, error + output);
+        }
 
         Assert.Equal(CodebookFile.Load(first).Id, CodebookFile.Load(second).Id);
     }
@@ -56,7 +59,7 @@ public sealed class CodebookCommandTests : IDisposable
         var (exitCode, _, error) = Invoke("codebook", "train", Path.Combine(_scratch, "nowhere"));
 
         Assert.Equal(ExitCodes.TrainingError, exitCode);
-        Assert.Contains("model.json", error, StringComparison.Ordinal);
+        Assert.Contains("nowhere", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -98,6 +101,7 @@ public sealed class CodebookCommandTests : IDisposable
         }
 
         CopyFolder(Path.Combine(source, "calib"), Path.Combine(target, "calib"));
+        CopyFolder(Path.Combine(source, "codebooks"), Path.Combine(target, "codebooks"));
         return target;
     }
 

@@ -229,7 +229,7 @@ def pretrain_vision(model: ShapesVlm, args, log) -> float:
     return round(time.time() - start, 1)
 
 
-def train(model: ShapesVlm, tok, args, log) -> dict:
+def train(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, warmup: int, seed: int) -> dict:
     t_img = model.cfg.vision_tokens
     groups = {}
     for name, p in model.named_parameters():
@@ -240,14 +240,14 @@ def train(model: ShapesVlm, tok, args, log) -> dict:
     opt = torch.optim.AdamW([{"params": ps, "weight_decay": 0.0 if nd else 0.05,
                               "scale": args.vision_lr_scale if vit else 1.0}
                              for (vit, nd), ps in groups.items()], lr=args.lr, betas=(0.9, 0.98))
-    rng = np.random.default_rng(TRAIN_SEED)
+    rng = np.random.default_rng(seed)
     model.train()
     start = time.time()
     ema = None
     tstats = np.zeros((len(task.TEMPLATES), 2))
-    for step in range(args.steps):
+    for step in range(steps):
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup) * g["scale"]
+            g["lr"] = lr_at(step, steps, peak_lr, warmup) * g["scale"]
         batch = sample_batch(rng, args.batch)
         loss, st = training_step_loss(model, batch, tok, t_img)
         tstats += st
@@ -256,15 +256,15 @@ def train(model: ShapesVlm, tok, args, log) -> dict:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
-        if step % 50 == 0 or step == args.steps - 1:
+        if step % 50 == 0 or step == steps - 1:
             el = time.time() - start
-            log(f"step {step} loss {loss.item():.4f} ema {ema:.4f} lr {lr_at(step, args.steps, args.lr, args.warmup):.2e} "
+            log(f"step {step} loss {loss.item():.4f} ema {ema:.4f} lr {lr_at(step, steps, peak_lr, warmup):.2e} "
                 f"elapsed {el:.0f}s ({el / (step + 1):.2f}s/step)")
         if step % 100 == 99:
             log("  train exact (teacher forced, last 100 steps): " + " ".join(
                 f"{t} {a / max(n, 1):.3f}" for t, (a, n) in zip(task.TEMPLATES, tstats)))
             tstats[:] = 0
-    return {"train_seconds": round(time.time() - start, 1), "steps": args.steps, "final_loss_ema": round(ema, 5)}
+    return {"train_seconds": round(time.time() - start, 1), "steps": steps, "final_loss_ema": round(ema, 5)}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -696,7 +696,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), MODEL_NAME))
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--vision-steps", type=int, default=600)
+    ap.add_argument("--vision-steps", type=int, default=1200)
     ap.add_argument("--vision-batch", type=int, default=48)
     ap.add_argument("--vision-lr-scale", type=float, default=0.1)
     ap.add_argument("--lr", type=float, default=1.5e-3)
@@ -711,6 +711,9 @@ def main():
     ap.add_argument("--skip-train", action="store_true", help="reuse .work/checkpoint.pt")
     ap.add_argument("--vision-only", action="store_true", help="run stage 1 only, save .work/vision.pt, exit")
     ap.add_argument("--load-vision", default="", help="skip stage 1 and load this stage-1 vision checkpoint")
+    ap.add_argument("--load-stage2", default="", help="skip stages 1-2 and load this stage-2 checkpoint")
+    ap.add_argument("--extra-steps", type=int, default=1000)
+    ap.add_argument("--extra-lr", type=float, default=6e-4)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -743,7 +746,7 @@ def main():
         args.steps = args.bench
         if args.vision_steps:
             pretrain_vision(model, args, log)
-        train(model, tok, args, log)
+        train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED)
         quick = write_eval_set(os.path.join(work, "quick"), 100, 3)
         r = evaluate(model, tok, quick, os.path.join(work, "quick"), args.split_layer)
         log(f"quick eval {r['overall']} { {t: v['accuracy'] for t, v in r['per_template'].items()} }")
@@ -753,7 +756,9 @@ def main():
         model.load_state_dict(state["model"])
         stats = state["stats"]
     else:
-        if args.load_vision:
+        if args.load_stage2:
+            vision_seconds = 0.0
+        elif args.load_vision:
             state = torch.load(args.load_vision)
             model.vision.load_state_dict(state["vision"])
             vision_seconds = state["seconds"]
@@ -762,9 +767,24 @@ def main():
         if args.vision_only:
             torch.save({"vision": model.vision.state_dict(), "seconds": vision_seconds}, os.path.join(work, "vision.pt"))
             return
-        stats = train(model, tok, args, log)
-        stats.update({"vision_pretrain_seconds": vision_seconds, "vision_pretrain_steps": args.vision_steps,
-                      "train_seconds": round(stats["train_seconds"] + vision_seconds, 1)})
+        if args.load_stage2:
+            state = torch.load(args.load_stage2)
+            model.load_state_dict(state["model"])
+            stats = state["stats"]
+        else:
+            stats = train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED)
+            stats.update({"vision_pretrain_seconds": vision_seconds, "vision_pretrain_steps": args.vision_steps,
+                          "vqa_steps": stats["steps"], "vqa_seconds": stats["train_seconds"],
+                          "train_seconds": round(stats["train_seconds"] + vision_seconds, 1)})
+            torch.save({"model": model.state_dict(), "config": cfg.to_dict(), "stats": stats},
+                       os.path.join(work, "checkpoint_stage2.pt"))
+        if args.extra_steps:
+            # Stage 3: a second, lower cosine cycle on a fresh data stream; the slowest skills (retrieval keyed on
+            # the shape word, reading an object's cell) keep improving long after the others have converged.
+            extra = train(model, tok, args, log, args.extra_steps, args.extra_lr, 50, TRAIN_SEED + 2)
+            stats.update({"extra_steps": extra["steps"], "extra_seconds": extra["train_seconds"],
+                          "final_loss_ema": extra["final_loss_ema"],
+                          "train_seconds": round(stats["train_seconds"] + extra["train_seconds"], 1)})
         torch.save({"model": model.state_dict(), "config": cfg.to_dict(), "stats": stats}, ckpt)
         log(f"training done: {stats}")
 
@@ -784,7 +804,8 @@ def main():
     report.update({
         "metric": "greedy exact match of the decoded answer text (tokens joined by single spaces)",
         "eval_seconds": round(time.time() - t0, 1),
-        "train_seconds": stats["train_seconds"], "steps": stats["steps"], "final_loss_ema": stats["final_loss_ema"],
+        "train_seconds": stats["train_seconds"], "final_loss_ema": stats["final_loss_ema"],
+        "stages": {k: v for k, v in stats.items() if k not in ("train_seconds", "final_loss_ema", "steps")},
         "batch_images": args.batch, "peak_lr": args.lr, "vision_lr_scale": args.vision_lr_scale,
         "vision_batch_images": args.vision_batch, "seed": TRAIN_SEED, "eval_seed": EVAL_SEED,
         "calib_seed": CALIB_SEED, "threads": args.threads, "torch": torch.__version__,

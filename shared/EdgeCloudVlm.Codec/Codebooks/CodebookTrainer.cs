@@ -28,6 +28,12 @@ public sealed record CodebookTrainingOptions
     /// <summary>Threads for k-means and PCA.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Resample normalized tokens in proportion to their squared RMS before PCA and k-means, so training minimizes the
+    /// error in the original space; false weights every token equally (the error after normalization).
+    /// </summary>
+    public bool WeightTokensByRms { get; init; } = true;
+
     /// <summary>At most this many vectors (a deterministic sample) feed the PCA covariance.</summary>
     public int MaxProjectionSamples { get; init; } = 16_384;
 }
@@ -92,7 +98,10 @@ public static class CodebookTrainer
         if (config.NormalizeTokens)
         {
             var weights = TrainStatistics(debiased, dimension, config, options, document.Alignment, aligned, cancellationToken);
-            aligned = ResampleByWeight(aligned, weights, dimension, options.Seed);
+            if (options.WeightTokensByRms)
+            {
+                aligned = ResampleByWeight(aligned, weights, dimension, options.Seed);
+            }
         }
         else if (!config.Center)
         {

@@ -294,7 +294,8 @@ public sealed class AlignedVqCodec : IFeatureCodec
         }
     }
 
-    private void Reconstruct(ReadOnlySpan<int> symbols, int tokens, Span<float> features)
+    /// <summary>Rebuilds features from token-major symbols, as <see cref="Decode"/> does after unpacking.</summary>
+    internal void Reconstruct(ReadOnlySpan<int> symbols, int tokens, Span<float> features)
     {
         var dimension = _codebook.Dimension;
         var quantizedDimension = _codebook.QuantizedDimension;

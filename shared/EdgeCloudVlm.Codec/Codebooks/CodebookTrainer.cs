@@ -192,9 +192,7 @@ public static class CodebookTrainer
         };
 
         Report("measuring symbol frequencies and distortion");
-        MeasureFrequencies(document, features, count, dimension, options.MaxDegreeOfParallelism);
-        var draft = CodebookFile.Create(document);
-        document.Training.FinalDistortion = RelativeError(draft, features, count, dimension, options.MaxDegreeOfParallelism);
+        document.Training.FinalDistortion = MeasureFrequenciesAndError(document, features, count, dimension, options.MaxDegreeOfParallelism);
         return CodebookFile.Create(document);
     }
 
@@ -275,8 +273,11 @@ public static class CodebookTrainer
         return sample;
     }
 
-    /// <summary>Frequency tables from the symbols the finished quantizer gives the (unweighted) calibration features.</summary>
-    private static void MeasureFrequencies(CodebookDocument document, ReadOnlySpan<float> features, int count, int dimension, int parallelism)
+    /// <summary>
+    /// One pass of the finished quantizer over the (unweighted) calibration features: frequency tables from the symbols
+    /// it gives, and the relative error of the reconstruction (which the tables do not affect). Returns the error.
+    /// </summary>
+    private static double MeasureFrequenciesAndError(CodebookDocument document, ReadOnlySpan<float> features, int count, int dimension, int parallelism)
     {
         var codec = new AlignedVqCodec(CodebookFile.Create(document), new AlignedVqCodecOptions { MaxDegreeOfParallelism = parallelism });
         var statistics = document.Alignment.NormalizeTokens ? 2 : 0;
@@ -295,14 +296,26 @@ public static class CodebookTrainer
 
         const int chunk = 1024;
         var symbols = new int[chunk * columns];
+        var reconstruction = new float[Math.Min(count, chunk) * dimension];
+        double error = 0, energy = 0;
         for (var start = 0; start < count; start += chunk)
         {
             var rows = Math.Min(chunk, count - start);
             var span = symbols.AsSpan(0, rows * columns);
-            codec.ComputeSymbols(features.Slice(start * dimension, rows * dimension), rows, span);
+            var source = features.Slice(start * dimension, rows * dimension);
+            codec.ComputeSymbols(source, rows, span);
             for (var i = 0; i < span.Length; i++)
             {
                 counts[i % columns][span[i]]++;
+            }
+
+            var target = reconstruction.AsSpan(0, rows * dimension);
+            codec.Reconstruct(span, rows, target);
+            for (var i = 0; i < source.Length; i++)
+            {
+                double delta = source[i] - target[i];
+                error += delta * delta;
+                energy += (double)source[i] * source[i];
             }
         }
 
@@ -316,6 +329,8 @@ public static class CodebookTrainer
         {
             document.Quantizer.Codebooks[c - statistics].Frequencies = ToSection(FrequencyTable.FromCounts(counts[c]));
         }
+
+        return energy == 0 ? 0 : error / energy;
     }
 
     /// <summary>Lloyd-Max levels of a scalar (1-D k-means), sorted and made strictly increasing.</summary>
@@ -503,29 +518,6 @@ public static class CodebookTrainer
 
     private static FrequencySection ToSection(FrequencyTable table) =>
         new() { ScaleBits = table.ScaleBits, Frequencies = table.Frequencies.ToArray() };
-
-    private static double RelativeError(Codebook codebook, ReadOnlySpan<float> features, int count, int dimension, int parallelism)
-    {
-        var codec = new AlignedVqCodec(codebook, new AlignedVqCodecOptions { MaxDegreeOfParallelism = parallelism });
-        const int chunk = 1024;
-        var reconstruction = new float[Math.Min(count, chunk) * dimension];
-        double error = 0, energy = 0;
-        for (var start = 0; start < count; start += chunk)
-        {
-            var rows = Math.Min(chunk, count - start);
-            var source = features.Slice(start * dimension, rows * dimension);
-            var target = reconstruction.AsSpan(0, rows * dimension);
-            codec.RoundTrip(source, rows, target);
-            for (var i = 0; i < source.Length; i++)
-            {
-                double delta = source[i] - target[i];
-                error += delta * delta;
-                energy += (double)source[i] * source[i];
-            }
-        }
-
-        return energy == 0 ? 0 : error / energy;
-    }
 }
 
 /// <summary>Reports on the calling thread, so progress arrives in order (Progress&lt;T&gt; would post to the thread pool).</summary>

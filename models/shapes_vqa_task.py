@@ -19,8 +19,8 @@ BACKGROUND_RANGE = (230, 250)  # per-image base value of each channel, inclusive
 NOISE_AMPLITUDE = 6  # per-pixel, per-channel integer noise in [-6, +6], whole image, after drawing
 COLOR_JITTER = 20  # per-object, per-channel integer offset in [-20, +20]
 
-SHAPES = ("circle", "square", "triangle", "diamond", "cross")
-PLURALS = {"circle": "circles", "square": "squares", "triangle": "triangles", "diamond": "diamonds", "cross": "crosses"}
+SHAPES = ("circle", "square", "triangle", "cross")
+PLURALS = {"circle": "circles", "square": "squares", "triangle": "triangles", "cross": "crosses"}
 COLORS = {
     "red": (200, 40, 40),
     "green": (40, 160, 60),
@@ -135,8 +135,6 @@ def shape_mask(shape: str, side: int) -> np.ndarray:
         m = dx * dx + dy * dy <= h * h
     elif shape == "triangle":
         m = (dy >= -h) & (dy <= h) & (np.abs(dx) <= (dy + h) / 2.0)
-    elif shape == "diamond":
-        m = np.abs(dx) + np.abs(dy) <= h
     elif shape == "cross":
         t = side / 6.0
         m = ((np.abs(dx) <= t) & (np.abs(dy) <= h)) | ((np.abs(dy) <= t) & (np.abs(dx) <= h))

@@ -696,7 +696,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), MODEL_NAME))
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--vision-steps", type=int, default=1200)
+    ap.add_argument("--vision-steps", type=int, default=3000)
     ap.add_argument("--vision-batch", type=int, default=48)
     ap.add_argument("--vision-lr-scale", type=float, default=0.1)
     ap.add_argument("--lr", type=float, default=1.5e-3)

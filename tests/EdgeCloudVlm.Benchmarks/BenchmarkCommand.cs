@@ -14,6 +14,7 @@ internal static class BenchmarkCommand
     {
         ["codec"] = () => new CodecSuite(),
         ["fidelity"] = () => new FidelitySuite(),
+        ["resnet-fidelity"] = () => new ResNetFidelitySuite(),
     };
 
     public static async Task<int> RunAsync(string[] args)

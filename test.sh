@@ -10,6 +10,15 @@ if ! command -v dotnet >/dev/null; then
   exit 2
 fi
 
+# The /metrics tests check the page with Prometheus' own linter (Debian package prometheus ships promtool).
+if ! command -v promtool >/dev/null; then
+  echo "Installing promtool (Debian package prometheus)..."
+  if [[ $(id -u) -eq 0 ]]; then sudo=""; else sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } \
+    || echo "Could not install prometheus (promtool); the /metrics lint tests will fail." >&2
+fi
+
 passed=0 failed=0 skipped=0
 if ! dotnet build EdgeCloudVlm.sln -c Release -nologo -v quiet; then
   echo "Build failed."

@@ -229,7 +229,8 @@ def pretrain_vision(model: ShapesVlm, args, log) -> float:
     return round(time.time() - start, 1)
 
 
-def train(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, warmup: int, seed: int) -> dict:
+def train(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, warmup: int, seed: int,
+          vision_lr_scale: float) -> dict:
     t_img = model.cfg.vision_tokens
     groups = {}
     for name, p in model.named_parameters():
@@ -238,7 +239,7 @@ def train(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, warmup: 
         nd = p.ndim < 2 or name.endswith(".pos") or name.endswith(".cls")
         groups.setdefault((vit, nd), []).append(p)
     opt = torch.optim.AdamW([{"params": ps, "weight_decay": 0.0 if nd else 0.05,
-                              "scale": args.vision_lr_scale if vit else 1.0}
+                              "scale": vision_lr_scale if vit else 1.0}
                              for (vit, nd), ps in groups.items()], lr=args.lr, betas=(0.9, 0.98))
     rng = np.random.default_rng(seed)
     model.train()
@@ -714,6 +715,8 @@ def main():
     ap.add_argument("--load-stage2", default="", help="skip stages 1-2 and load this stage-2 checkpoint")
     ap.add_argument("--extra-steps", type=int, default=0)
     ap.add_argument("--extra-lr", type=float, default=6e-4)
+    ap.add_argument("--extra-vision-lr-scale", type=float, default=0.1,
+                    help="ViT learning-rate scale in stage 3 (stage 2 uses --vision-lr-scale)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -746,7 +749,7 @@ def main():
         args.steps = args.bench
         if args.vision_steps:
             pretrain_vision(model, args, log)
-        train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED)
+        train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED, args.vision_lr_scale)
         quick = write_eval_set(os.path.join(work, "quick"), 100, 3)
         r = evaluate(model, tok, quick, os.path.join(work, "quick"), args.split_layer)
         log(f"quick eval {r['overall']} { {t: v['accuracy'] for t, v in r['per_template'].items()} }")
@@ -772,7 +775,7 @@ def main():
             model.load_state_dict(state["model"])
             stats = state["stats"]
         else:
-            stats = train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED)
+            stats = train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED, args.vision_lr_scale)
             stats.update({"vision_pretrain_seconds": vision_seconds, "vision_pretrain_steps": args.vision_steps,
                           "vqa_steps": stats["steps"], "vqa_seconds": stats["train_seconds"],
                           "train_seconds": round(stats["train_seconds"] + vision_seconds, 1)})
@@ -781,7 +784,8 @@ def main():
         if args.extra_steps:
             # Stage 3: a second, lower cosine cycle on a fresh data stream; the slowest skills (retrieval keyed on
             # the shape word, reading an object's cell) keep improving long after the others have converged.
-            extra = train(model, tok, args, log, args.extra_steps, args.extra_lr, 50, TRAIN_SEED + 2)
+            extra = train(model, tok, args, log, args.extra_steps, args.extra_lr, 50, TRAIN_SEED + 2,
+                          args.extra_vision_lr_scale)
             stats.update({"extra_steps": extra["steps"], "extra_seconds": extra["train_seconds"],
                           "final_loss_ema": extra["final_loss_ema"],
                           "train_seconds": round(stats["train_seconds"] + extra["train_seconds"], 1)})

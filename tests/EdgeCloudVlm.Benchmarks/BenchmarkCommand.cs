@@ -15,6 +15,7 @@ internal static class BenchmarkCommand
         ["codec"] = () => new CodecSuite(),
         ["fidelity"] = () => new FidelitySuite(),
         ["resnet-fidelity"] = () => new ResNetFidelitySuite(),
+        ["throughput"] = () => new ThroughputSuite(),
     };
 
     public static async Task<int> RunAsync(string[] args)

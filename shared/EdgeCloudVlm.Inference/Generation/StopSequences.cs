@@ -4,7 +4,7 @@ namespace EdgeCloudVlm.Inference.Generation;
 
 /// <summary>Stop-sequence matching on decoded text, and how much trailing text must be held back from a stream because
 /// it could still become a stop sequence.</summary>
-internal static class StopSequences
+public static class StopSequences
 {
     /// <summary>The earliest index at which any stop sequence starts, or -1.</summary>
     public static int IndexOf(StringBuilder text, IReadOnlyList<string> stops)

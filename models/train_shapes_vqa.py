@@ -713,9 +713,9 @@ def main():
     ap.add_argument("--vision-only", action="store_true", help="run stage 1 only, save .work/vision.pt, exit")
     ap.add_argument("--load-vision", default="", help="skip stage 1 and load this stage-1 vision checkpoint")
     ap.add_argument("--load-stage2", default="", help="skip stages 1-2 and load this stage-2 checkpoint")
-    ap.add_argument("--extra-steps", type=int, default=0)
+    ap.add_argument("--extra-steps", type=int, default=1000)
     ap.add_argument("--extra-lr", type=float, default=6e-4)
-    ap.add_argument("--extra-vision-lr-scale", type=float, default=0.1,
+    ap.add_argument("--extra-vision-lr-scale", type=float, default=0.5,
                     help="ViT learning-rate scale in stage 3 (stage 2 uses --vision-lr-scale)")
     args = ap.parse_args()
 

@@ -1,0 +1,3 @@
+using EdgeCloudVlm.Edge.Cli;
+
+return await EdgeCommand.CreateRoot().Parse(args).InvokeAsync(EdgeCommand.Invocation());

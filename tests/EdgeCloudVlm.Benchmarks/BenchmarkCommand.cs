@@ -15,6 +15,7 @@ internal static class BenchmarkCommand
         ["codec"] = () => new CodecSuite(),
         ["fidelity"] = () => new FidelitySuite(),
         ["resnet-fidelity"] = () => new ResNetFidelitySuite(),
+        ["e2e"] = () => new EndToEndSuite(),
         ["throughput"] = () => new ThroughputSuite(),
     };
 

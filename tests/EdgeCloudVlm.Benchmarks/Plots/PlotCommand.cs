@@ -86,7 +86,7 @@ internal static class PlotCommand
         AddLine(plot, xs, [.. rates.Select(r => Number(r["split_ms_p50"]))], "split (edge head + AlignedVQ frame)", Colors.Blue, MarkerShape.FilledCircle);
         AddLine(plot, xs, [.. rates.Select(r => Number(r["cloud_only_ms_p50"]))], "cloud only (JPEG)", Colors.OrangeRed, MarkerShape.FilledSquare);
         plot.Axes.Bottom.SetTicks(xs, [.. rates.Select(r => Number(r["mbit"]).ToString(CultureInfo.InvariantCulture))]);
-        return Finish(plot);
+        return Finish(plot, Alignment.UpperRight);
     }
 
     private static Plot ThroughputPlot(JsonObject json)
@@ -155,9 +155,9 @@ internal static class PlotCommand
         scatter.LineWidth = 2;
     }
 
-    private static Plot Finish(Plot plot)
+    private static Plot Finish(Plot plot, Alignment legend = Alignment.LowerRight)
     {
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(legend);
         return plot;
     }
 

@@ -89,7 +89,7 @@ internal sealed partial class ChatCompletionsHandler(
         {
             body = await JsonSerializer.DeserializeAsync(context.Request.Body, OpenAiJsonContext.Default.ChatCompletionRequest, context.RequestAborted);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             return (null, null, null, RequestError.Invalid($"The request body is not valid JSON for a chat completion: {ex.Message}", null, "invalid_json"));
         }

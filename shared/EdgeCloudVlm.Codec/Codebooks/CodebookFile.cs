@@ -41,7 +41,8 @@ public static class CodebookFile
         CodebookEnvelope envelope;
         try
         {
-            envelope = MessagePackSerializer.Deserialize<CodebookEnvelope>(fileBytes, Options);
+            envelope = MessagePackSerializer.Deserialize<CodebookEnvelope>(fileBytes, Options)
+                ?? throw new InvalidDataException("Not a codebook file: the envelope is empty.");
         }
         catch (MessagePackSerializationException ex)
         {
@@ -72,7 +73,8 @@ public static class CodebookFile
         CodebookDocument document;
         try
         {
-            document = MessagePackSerializer.Deserialize<CodebookDocument>(envelope.Body, Options);
+            document = MessagePackSerializer.Deserialize<CodebookDocument>(envelope.Body, Options)
+                ?? throw new InvalidDataException("Codebook body is empty.");
         }
         catch (MessagePackSerializationException ex)
         {

@@ -73,6 +73,9 @@ public sealed class ImagePreprocessor
 
         IImageInfo? info;
         IImageFormat? format;
+        // ImageSharp 2.1 fails on hostile bytes with many exception types besides ImageFormatException (fuzzing found
+        // InvalidOperationException, NullReferenceException, DivideByZeroException, InvalidDataException): any of them
+        // means the bytes are not a usable image, never a server fault.
         try
         {
             info = IdentifyCore(encoded, out format);
@@ -81,7 +84,7 @@ public sealed class ImagePreprocessor
         {
             throw Unsupported(ex);
         }
-        catch (Exception ex) when (ex is ImageFormatException or NotSupportedException or ArgumentException or IOException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             throw new ImageRejectedException(ImageRejectionReason.Corrupt, $"image header cannot be read: {ex.Message}", ex);
         }
@@ -123,7 +126,7 @@ public sealed class ImagePreprocessor
         {
             throw Unsupported(ex);
         }
-        catch (Exception ex) when (ex is ImageFormatException or NotSupportedException or ArgumentException or IOException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             throw new ImageRejectedException(ImageRejectionReason.Corrupt, $"{info.Format} image cannot be decoded: {ex.Message}", ex);
         }

@@ -189,6 +189,10 @@ internal sealed class IngestSessionClient : IAsyncDisposable
         {
             // The status is read with GetStatus.
         }
+        catch (ObjectDisposedException)
+        {
+            // DisposeAsync disposed the call while a read was pending: the session is over.
+        }
         finally
         {
             lock (_lock)

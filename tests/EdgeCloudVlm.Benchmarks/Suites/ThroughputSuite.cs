@@ -24,6 +24,7 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
     public async Task<JsonObject> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {
         var log = context.Log;
+        var loadAtStart = LoadAverage();
         var folder = RepositoryPaths.DemoModel;
         using var model = VlmModel.Load(folder, new VlmModelOptions
         {
@@ -34,46 +35,64 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
         var requests = items.Select(item => new Request(item.Question, File.ReadAllBytes(set.ImagePath(item)))).ToArray();
         var images = items.Select(item => item.Image).Distinct(StringComparer.Ordinal).Count();
         var repetitions = context.Quick ? 1 : 3;
-        var options = new EngineOptions { KvCacheMemoryMiB = 64, MaxSequenceTokens = 128, ImageWorkers = int.Parse(Environment.GetEnvironmentVariable("IW") ?? "1") };
+        var options = new EngineOptions { KvCacheMemoryMiB = 64, MaxSequenceTokens = 128 };
         log.Info($"{requests.Length} questions about {images} images; {repetitions} repetitions; {IntraOpThreads} ONNX Runtime thread per call");
-        var (best1, best16) = await MeasureLoadAsync(model, options, requests, repetitions, log, cancellationToken);
+        var runs = await MeasureLoadAsync(model, options, requests, [1, 2, 4, 8, Concurrency, 32], repetitions, log, cancellationToken);
+        var c1 = runs[1];
+        var c16 = runs[Concurrency];
+        var curve = new JsonArray();
+        foreach (var (clients, run) in runs)
+        {
+            curve.Add(new JsonObject
+            {
+                ["concurrency"] = clients,
+                ["tokens_per_s"] = run.TokensPerSecond,
+                ["ttft_ms_p50"] = run.TtftP50Ms,
+                ["mean_batch"] = run.Counters.DecodeRows / (double)run.Counters.DecodeSteps,
+            });
+        }
+
         var prefix = await MeasurePrefixCacheAsync(model, options, set, context.Quick ? 20 : 100, cancellationToken);
         log.Info($"prefix cache: first question {prefix.FirstMs:F2} ms, second {prefix.SecondMs:F2} ms of vision + prefill");
 
         // For comparison: ONNX Runtime's own thread count (one per core), the service's default.
         using var defaultThreads = VlmModel.Load(folder, new VlmModelOptions { Session = new OnnxSessionOptions { Provider = ExecutionProvider.Cpu } });
         log.Info("again with ONNX Runtime's default thread count");
-        var (default1, default16) = await MeasureLoadAsync(defaultThreads, options, requests, repetitions, log, cancellationToken);
+        var defaults = await MeasureLoadAsync(defaultThreads, options, requests, [1, Concurrency], repetitions, log, cancellationToken);
+        var (default1, default16) = (defaults[1], defaults[Concurrency]);
 
-        var speedup = best16.TokensPerSecond / best1.TokensPerSecond;
+        var speedup = c16.TokensPerSecond / c1.TokensPerSecond;
         return new JsonObject
         {
+            ["load_average_1min_at_start"] = loadAtStart,
+            ["load_average_1min_at_end"] = LoadAverage(),
             ["model"] = model.Manifest.Name,
             ["requests"] = requests.Length,
             ["images"] = images,
             ["repetitions"] = repetitions,
             ["intra_op_threads"] = IntraOpThreads,
-            ["output_tokens"] = best1.Tokens,
-            ["tokens_per_s_c1"] = best1.TokensPerSecond,
-            ["tokens_per_s_c16"] = best16.TokensPerSecond,
+            ["output_tokens"] = c1.Tokens,
+            ["tokens_per_s_c1"] = c1.TokensPerSecond,
+            ["tokens_per_s_c16"] = c16.TokensPerSecond,
             ["batching_speedup"] = speedup,
-            ["requests_per_s_c1"] = best1.RequestsPerSecond,
-            ["requests_per_s_c16"] = best16.RequestsPerSecond,
-            ["ttft_ms_p50_c1"] = best1.TtftP50Ms,
-            ["ttft_ms_p50_c16"] = best16.TtftP50Ms,
-            ["ttft_ms_p99_c16"] = best16.TtftP99Ms,
-            ["ort_time_fraction"] = best1.Counters.OrtFraction,
-            ["decode_step_ms_c1"] = Milliseconds(best1.Counters.DecodeTime) / best1.Counters.DecodeSteps,
-            ["decode_step_ms_c16"] = Milliseconds(best16.Counters.DecodeTime) / best16.Counters.DecodeSteps,
-            ["mean_batch_c16"] = best16.Counters.DecodeRows / (double)best16.Counters.DecodeSteps,
-            ["decode_share_of_wall_c1"] = Milliseconds(best1.Counters.DecodeTime) / best1.WallMs,
-            ["decode_share_of_wall_c16"] = Milliseconds(best16.Counters.DecodeTime) / best16.WallMs,
-            ["prefix_cache_hits_c16"] = best16.Counters.PrefixHits,
-            ["prefix_cache_misses_c16"] = best16.Counters.PrefixMisses,
-            ["batch_rebuilds_c16"] = best16.Counters.Rebuilds,
+            ["requests_per_s_c1"] = c1.RequestsPerSecond,
+            ["requests_per_s_c16"] = c16.RequestsPerSecond,
+            ["ttft_ms_p50_c1"] = c1.TtftP50Ms,
+            ["ttft_ms_p50_c16"] = c16.TtftP50Ms,
+            ["ttft_ms_p99_c16"] = c16.TtftP99Ms,
+            ["ort_time_fraction"] = c1.Counters.OrtFraction,
+            ["decode_step_ms_c1"] = Milliseconds(c1.Counters.DecodeTime) / c1.Counters.DecodeSteps,
+            ["decode_step_ms_c16"] = Milliseconds(c16.Counters.DecodeTime) / c16.Counters.DecodeSteps,
+            ["mean_batch_c16"] = c16.Counters.DecodeRows / (double)c16.Counters.DecodeSteps,
+            ["decode_share_of_wall_c1"] = Milliseconds(c1.Counters.DecodeTime) / c1.WallMs,
+            ["decode_share_of_wall_c16"] = Milliseconds(c16.Counters.DecodeTime) / c16.WallMs,
+            ["prefix_cache_hits_c16"] = c16.Counters.PrefixHits,
+            ["prefix_cache_misses_c16"] = c16.Counters.PrefixMisses,
+            ["batch_rebuilds_c16"] = c16.Counters.Rebuilds,
             ["prefix_first_question_ms"] = prefix.FirstMs,
             ["prefix_second_question_ms"] = prefix.SecondMs,
             ["prefix_cache_speedup"] = prefix.FirstMs / prefix.SecondMs,
+            ["concurrency_points"] = curve,
             ["ort_default_threads"] = new JsonObject
             {
                 ["tokens_per_s_c1"] = default1.TokensPerSecond,
@@ -84,29 +103,31 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
             ["goals"] = new JsonObject
             {
                 ["batching_speedup_at_least_3"] = speedup >= 3,
-                ["ort_time_fraction_at_least_0_85"] = best1.Counters.OrtFraction >= 0.85,
+                ["ort_time_fraction_at_least_0_85"] = c1.Counters.OrtFraction >= 0.85,
                 ["prefix_cache_speedup_at_least_2"] = prefix.FirstMs / prefix.SecondMs >= 2,
             },
         };
     }
 
-    /// <summary>Warms up, then alternates one-client and sixteen-client runs; the median run of each.</summary>
-    private static async Task<(LoadResult C1, LoadResult C16)> MeasureLoadAsync(
-        VlmModel model, EngineOptions options, Request[] requests, int repetitions, BenchmarkLog log, CancellationToken cancellationToken)
+    /// <summary>Warms up, then runs every concurrency level in turn, <paramref name="repetitions"/> rounds (so
+    /// interference from other work on the machine spreads over all levels); the median run of each level.</summary>
+    private static async Task<SortedDictionary<int, LoadResult>> MeasureLoadAsync(
+        VlmModel model, EngineOptions options, Request[] requests, int[] levels, int repetitions, BenchmarkLog log, CancellationToken cancellationToken)
     {
         await RunClosedLoopAsync(model, options, requests.Take(64).ToArray(), Concurrency, cancellationToken);
         await RunClosedLoopAsync(model, options, requests.Take(32).ToArray(), 1, cancellationToken);
-        var c1 = new List<LoadResult>();
-        var c16 = new List<LoadResult>();
+        var all = levels.ToDictionary(level => level, _ => new List<LoadResult>());
         for (var rep = 0; rep < repetitions; rep++)
         {
-            c1.Add(await RunClosedLoopAsync(model, options, requests, 1, cancellationToken));
-            log.Info($"c1: {c1[^1].TokensPerSecond:F0} tokens/s, ORT share of the decode loop {c1[^1].Counters.OrtFraction:F3}");
-            c16.Add(await RunClosedLoopAsync(model, options, requests, Concurrency, cancellationToken));
-            log.Info($"c16: {c16[^1].TokensPerSecond:F0} tokens/s, TTFT p50 {c16[^1].TtftP50Ms:F1} ms, mean batch {c16[^1].Counters.DecodeRows / (double)c16[^1].Counters.DecodeSteps:F1}");
+            foreach (var clients in levels)
+            {
+                var run = await RunClosedLoopAsync(model, options, requests, clients, cancellationToken);
+                all[clients].Add(run);
+                log.Info($"c{clients}: {run.TokensPerSecond:F0} tokens/s, TTFT p50 {run.TtftP50Ms:F1} ms, mean batch {run.Counters.DecodeRows / (double)run.Counters.DecodeSteps:F1}, ORT share of the decode loop {run.Counters.OrtFraction:F3}");
+            }
         }
 
-        return (Median(c1), Median(c16));
+        return new SortedDictionary<int, LoadResult>(all.ToDictionary(pair => pair.Key, pair => Median(pair.Value)));
     }
 
     /// <summary>Runs every request once with <paramref name="clients"/> clients, each sending its next request when
@@ -184,6 +205,24 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
         }
 
         return (Timing.Percentile([.. first], 0.5), Timing.Percentile([.. second], 0.5));
+    }
+
+    /// <summary>The machine's one-minute load average (Linux), to judge whether other work shared the cores.</summary>
+    private static double LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return double.NaN;
+        }
     }
 
     private static LoadResult Median(List<LoadResult> runs) =>

@@ -13,9 +13,10 @@ internal static class BenchmarkCommand
     private static readonly Dictionary<string, Func<IBenchmarkSuite>> Suites = new(StringComparer.Ordinal)
     {
         ["codec"] = () => new CodecSuite(),
-        ["fidelity"] = () => new FidelitySuite(),
-        ["resnet-fidelity"] = () => new ResNetFidelitySuite(),
         ["e2e"] = () => new EndToEndSuite(),
+        ["fidelity"] = () => new FidelitySuite(),
+        ["reliability"] = () => new ReliabilitySuite(),
+        ["resnet-fidelity"] = () => new ResNetFidelitySuite(),
         ["throughput"] = () => new ThroughputSuite(),
     };
 

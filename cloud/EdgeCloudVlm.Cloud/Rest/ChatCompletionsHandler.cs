@@ -105,7 +105,18 @@ internal sealed partial class ChatCompletionsHandler(
             return (null, null, null, RequestError.Invalid("The request body is empty.", null, "invalid_json"));
         }
 
-        RequestError? error = ChatRequestParser.TryParse(body, out ParsedChat? chat);
+        RequestError? error;
+        ParsedChat? chat;
+        try
+        {
+            error = ChatRequestParser.TryParse(body, out chat);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Message contents stay JsonElements until read: invalid UTF-8 inside one surfaces here, not in the parse.
+            return (null, null, null, RequestError.Invalid($"The request body is not valid JSON for a chat completion: {ex.Message}", null, "invalid_json"));
+        }
+
         if (error is not null)
         {
             return (null, null, null, error);

@@ -555,9 +555,19 @@ public sealed class FrameSpool : IDisposable
 
     private void CloseActive()
     {
-        _activeStream?.Dispose();
+        // Forget the stream before disposing it: on a full disk Dispose's final flush throws, and a later Append must
+        // open a fresh segment rather than write to the disposed stream. A record counts as stored only once its batch
+        // was flushed to disk, so bytes a failed final flush drops were never reported as stored.
+        FileStream? stream = _activeStream;
         _activeStream = null;
         _active = null;
+        try
+        {
+            stream?.Dispose();
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private void DeleteSegment(Segment segment)

@@ -159,6 +159,11 @@ public sealed class Codebook
         }
 
         var alignment = document.Alignment ?? throw new InvalidDataException("Codebook has no alignment section.");
+        if (alignment.RelativeMeanLevels is null || alignment.Log2RmsLevels is null)
+        {
+            throw new InvalidDataException("Codebook alignment section has no statistic levels.");
+        }
+
         if (alignment.NormalizeTokens)
         {
             CheckLevels(alignment.RelativeMeanLevels, "mean");
@@ -178,7 +183,7 @@ public sealed class Codebook
         var quantizedDimension = dimension;
         if (document.Projection is { } projection)
         {
-            if (projection.OutputDimension < 1 || projection.OutputDimension > dimension
+            if (projection.OutputDimension < 1 || projection.OutputDimension > dimension || projection.Components is null
                 || projection.Components.Length != (long)projection.OutputDimension * dimension)
             {
                 throw new InvalidDataException("Codebook projection shape does not match its dimension.");
@@ -191,6 +196,11 @@ public sealed class Codebook
         if (quantizer.Groups < 1 || quantizer.Stages < 1 || quantizer.Groups > quantizedDimension)
         {
             throw new InvalidDataException($"Codebook has {quantizer.Groups} groups and {quantizer.Stages} stages for {quantizedDimension} dimensions.");
+        }
+
+        if (quantizer.DimensionOrder is null || quantizer.Codebooks is null)
+        {
+            throw new InvalidDataException("Codebook quantizer section has no dimension order or no stage codebooks.");
         }
 
         if (quantizer.DimensionOrder.Length != quantizedDimension || !IsPermutation(quantizer.DimensionOrder))
@@ -209,7 +219,7 @@ public sealed class Codebook
             for (var s = 0; s < quantizer.Stages; s++)
             {
                 var stage = quantizer.Codebooks[(g * quantizer.Stages) + s];
-                if (stage.Size is < 2 or > 65536 || stage.Dimension != width || stage.Centroids.Length != (long)stage.Size * width)
+                if (stage?.Centroids is null || stage.Size is < 2 or > 65536 || stage.Dimension != width || stage.Centroids.Length != (long)stage.Size * width)
                 {
                     throw new InvalidDataException($"Codebook group {g} stage {s} has an inconsistent shape.");
                 }

@@ -81,7 +81,15 @@ public static class CodebookFile
             throw new InvalidDataException("Codebook body does not parse.", ex);
         }
 
-        return new Codebook(document, id, fileBytes.ToArray());
+        try
+        {
+            return new Codebook(document, id, fileBytes.ToArray());
+        }
+        catch (ArgumentException ex)
+        {
+            // The run-time tables refuse what the shape checks cannot see (non-finite centroids, bad frequencies).
+            throw new InvalidDataException($"Codebook content is not valid: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Loads a codebook file from disk.</summary>

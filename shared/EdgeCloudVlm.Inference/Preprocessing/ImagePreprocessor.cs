@@ -94,6 +94,12 @@ public sealed class ImagePreprocessor
             throw Unsupported(null);
         }
 
+        // ImageSharp decodes a cut-short JPEG without complaint (the missing rows come out grey): refuse it here.
+        if (string.Equals(format.Name, "JPEG", StringComparison.OrdinalIgnoreCase) && !HasEndOfImage(encoded))
+        {
+            throw new ImageRejectedException(ImageRejectionReason.Corrupt, "JPEG data is truncated: no end-of-image marker after its last scan");
+        }
+
         long pixels = (long)info.Width * info.Height;
         if (info.Width <= 0 || info.Height <= 0)
         {
@@ -155,6 +161,14 @@ public sealed class ImagePreprocessor
         using Image<Rgb24> copy = image.Clone();
         Fit(copy);
         Normalize(copy, destination);
+    }
+
+    /// <summary>Whether an end-of-image marker (FF D9) follows the last start-of-scan marker (FF DA). Scan data
+    /// stuffs every FF with 00, so neither pair occurs inside it; bytes after the marker (camera trailers) are fine.</summary>
+    private static bool HasEndOfImage(ReadOnlySpan<byte> jpeg)
+    {
+        int scan = jpeg.LastIndexOf([(byte)0xFF, (byte)0xDA]);
+        return scan >= 0 && jpeg[scan..].IndexOf([(byte)0xFF, (byte)0xD9]) > 0;
     }
 
     private unsafe IImageInfo? IdentifyCore(ReadOnlySpan<byte> encoded, out IImageFormat? format)

@@ -200,6 +200,16 @@ public sealed class AlignedVqCodec : IFeatureCodec
         var projected = _codebook.ProjectionTransposed is null ? null : ArrayPool<float>.Shared.Rent(tokens * quantizedDimension);
         var group = ArrayPool<float>.Shared.Rent(Math.Max(tokens * MaxGroupWidth(), dimension));
         var indices = ArrayPool<int>.Shared.Rent(tokens);
+
+        // Pooled arrays come back dirty, possibly with NaN from a hostile frame; blocked kernels may read past the
+        // rows they write, and NaN times a zero centroid lane is still NaN, so start from zeros.
+        Array.Clear(aligned);
+        if (projected is not null)
+        {
+            Array.Clear(projected);
+        }
+
+        Array.Clear(group);
         try
         {
             Align(features, tokens, aligned, symbols, group.AsSpan(0, dimension));

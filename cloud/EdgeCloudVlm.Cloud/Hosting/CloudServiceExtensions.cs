@@ -37,6 +37,22 @@ public static class CloudServiceExtensions
         defaults.Meters.Add(CloudTelemetry.MeterName);
     }
 
+    /// <summary>
+    /// Builds the whole cloud service from <paramref name="builder"/>: the shared defaults (telemetry, auth, rate limits,
+    /// health), the cloud's registrations, then its middleware and endpoints. <c>Program.cs</c> and every host that runs
+    /// the real service on Kestrel (integration tests, benchmarks) compose it here, so they cannot drift apart.
+    /// </summary>
+    public static WebApplication BuildEdgeCloudVlmCloud(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddServiceDefaults(ServiceName, ConfigureTelemetry);
+        builder.AddEdgeCloudVlmCloud();
+        WebApplication app = builder.Build();
+        app.MapServiceDefaults();
+        app.MapEdgeCloudVlmCloud();
+        return app;
+    }
+
     public static WebApplicationBuilder AddEdgeCloudVlmCloud(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using EdgeCloudVlm.Cloud.Hosting;
-using EdgeCloudVlm.ServiceDefaults;
+using EdgeCloudVlm.ServiceDefaults.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -50,17 +49,13 @@ internal sealed class InProcessCloud : IAsyncDisposable
             ["Models:ExecutionProvider"] = "Cpu",
             ["Engine:PrefixCacheMiB"] = "0",
             ["Auth:ApiKeys:0:Name"] = "e2e-edge",
-            ["Auth:ApiKeys:0:Role"] = "edge",
-            ["Auth:ApiKeys:0:Sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(edgeKey))),
+            ["Auth:ApiKeys:0:Role"] = ServiceRoles.Edge,
+            ["Auth:ApiKeys:0:Sha256"] = ApiKeyHash.Compute(edgeKey),
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "None",
             ["Logging:Console:LogToStandardErrorThreshold"] = "Trace",
         });
-        builder.AddServiceDefaults(CloudServiceExtensions.ServiceName, CloudServiceExtensions.ConfigureTelemetry);
-        builder.AddEdgeCloudVlmCloud();
-        WebApplication app = builder.Build();
-        app.MapServiceDefaults();
-        app.MapEdgeCloudVlmCloud();
+        WebApplication app = builder.BuildEdgeCloudVlmCloud();
         await app.StartAsync(cancellationToken);
         return new InProcessCloud(app, address, edgeKey);
     }

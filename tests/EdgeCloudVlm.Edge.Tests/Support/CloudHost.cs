@@ -80,11 +80,7 @@ internal sealed class CloudHost : IAsyncDisposable
         });
         builder.Configuration.AddInMemoryCollection(_settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddServiceDefaults(CloudServiceExtensions.ServiceName, CloudServiceExtensions.ConfigureTelemetry);
-        builder.AddEdgeCloudVlmCloud();
-        WebApplication app = builder.Build();
-        app.MapServiceDefaults();
-        app.MapEdgeCloudVlmCloud();
+        WebApplication app = builder.BuildEdgeCloudVlmCloud();
         await app.StartAsync();
         _app = app;
 

@@ -74,11 +74,7 @@ internal sealed class CloudApp : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(logs);
-        builder.AddServiceDefaults(CloudServiceExtensions.ServiceName, CloudServiceExtensions.ConfigureTelemetry);
-        builder.AddEdgeCloudVlmCloud();
-        WebApplication app = builder.Build();
-        app.MapServiceDefaults();
-        app.MapEdgeCloudVlmCloud();
+        WebApplication app = builder.BuildEdgeCloudVlmCloud();
         await app.StartAsync();
         var cloud = new CloudApp(app, logs, new Uri(settings["Kestrel:Endpoints:Rest:Url"]!), new Uri(settings["Kestrel:Endpoints:Grpc:Url"]!));
         if (waitReady)

@@ -117,11 +117,16 @@ def splice(model: ShapesVlm, ids: torch.Tensor, image_embeds: torch.Tensor) -> t
     return torch.cat([emb[:, :1], image_embeds, emb[:, 2:]], dim=1)
 
 
-def training_step_loss(model: ShapesVlm, batch, tok, t_img: int):
-    """Loss on answer tokens, plus per-template teacher-forced exact-match counts for the training log."""
+def training_step_loss(model: ShapesVlm, batch, tok, t_img: int, split_transform=None):
+    """Loss on answer tokens, plus per-template teacher-forced exact-match counts for the training log.
+    `split_transform` (stage 4) is applied to the hidden state at the split, between the edge and the cloud half."""
     images, examples = batch
     ids, pos, allowed, labels, seg, tmpl = build_packed_batch(examples, tok, t_img)
-    img = model.vision(preprocess(images))
+    if split_transform is None:
+        img = model.vision(preprocess(images))
+    else:
+        split, transform = split_transform
+        img = model.vision.tail(transform(model.vision.head(preprocess(images), split)), split)
     emb = model.lm.embed(ids)
     x = torch.cat([emb[:, :1], img, emb[:, 1 + t_img:]], dim=1)
     logits, _ = model.lm(x, pos, allowed)
@@ -230,10 +235,12 @@ def pretrain_vision(model: ShapesVlm, args, log) -> float:
 
 
 def train(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, warmup: int, seed: int,
-          vision_lr_scale: float) -> dict:
+          vision_lr_scale: float, split_transform=None, on_step=None) -> dict:
     t_img = model.cfg.vision_tokens
     groups = {}
     for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
         # The pretrained ViT is fine-tuned gently (vision_lr_scale) so stage 2 cannot wash out its features.
         vit = name.startswith("vision.") and not name.startswith("vision.projector.")
         nd = p.ndim < 2 or name.endswith(".pos") or name.endswith(".cls")
@@ -249,12 +256,14 @@ def train(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, warmup: 
     for step in range(steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, steps, peak_lr, warmup) * g["scale"]
+        if on_step is not None:
+            on_step(step)
         batch = sample_batch(rng, args.batch)
-        loss, st = training_step_loss(model, batch, tok, t_img)
+        loss, st = training_step_loss(model, batch, tok, t_img, split_transform)
         tstats += st
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
         if step % 50 == 0 or step == steps - 1:
@@ -266,6 +275,132 @@ def train(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, warmup: 
                 f"{t} {a / max(n, 1):.3f}" for t, (a, n) in zip(task.TEMPLATES, tstats)))
             tstats[:] = 0
     return {"train_seconds": round(time.time() - start, 1), "steps": steps, "final_loss_ema": round(ema, 5)}
+
+
+class SplitQuantizers:
+    """Stage 4 (split robustness): the cloud half learns to read the split tensor after vector quantization.
+
+    The edge half is frozen, so its features (and any codebook trained on them later) stay exactly as they are; only
+    the cloud half adapts. The quantizers mirror what the product's AlignedVQ codec does to a token - channel bias,
+    per-token mean and RMS on scalar levels, centering, residual k-means weighted by the token's RMS squared - at the
+    low rates the product is meant to run at. They are re-fitted every few hundred steps on fresh images with a new
+    seed, so the tail learns to tolerate k-means quantization in general rather than one particular codebook's cells.
+    """
+
+    # (residual stages, centroids per stage): 6 to 12 bits of vector index per token.
+    RATES = ((1, 64), (1, 256), (2, 32), (2, 64))
+    RMS_LEVELS = 16
+    MEAN_LEVELS = 2
+
+    def __init__(self, model: ShapesVlm, split: int, clean_fraction: float, refit_every: int, seed: int, log):
+        self.model = model
+        self.split = split
+        self.clean_fraction = clean_fraction
+        self.refit_every = refit_every
+        self.rng = np.random.default_rng(seed)
+        self.log = log
+        self.fits = 0
+
+    def on_step(self, step: int):
+        if step % self.refit_every == 0:
+            self.fit()
+
+    @torch.no_grad()
+    def fit(self, images: int = 384, sample_tokens: int = 12000, iterations: int = 12):
+        started = time.time()
+        gen = torch.Generator().manual_seed(int(self.rng.integers(1 << 31)))
+        batch, _ = sample_batch(self.rng, images)
+        x = self.model.vision.head(preprocess(batch), self.split).reshape(-1, self.model.cfg.vit_dim)
+        self.bias = x.mean(0)
+        x = x - self.bias
+        mean, rms = self._stats(x)
+        self.log_rms_levels = self._levels_1d(torch.log2(rms), self.RMS_LEVELS, gen)
+        self.ratio_levels = self._levels_1d(mean / rms, self.MEAN_LEVELS, gen)
+        mean_q, rms_q = self._quantized_stats(x)
+        z = (x - mean_q[:, None]) / rms_q[:, None]
+        self.center = z.mean(0)
+        z = z - self.center
+        # Weighted k-means by resampling: a normalized token's error comes back multiplied by its RMS squared.
+        weights = rms_q ** 2
+        pick = torch.multinomial(weights / weights.sum(), min(sample_tokens, len(z)), replacement=True, generator=gen)
+        sample = z[pick]
+        self.books = []
+        for stages, k in self.RATES:
+            residual = sample.clone()
+            book = []
+            for _ in range(stages):
+                c = self._kmeans(residual, k, iterations, gen)
+                book.append(c)
+                residual = residual - c[self._nearest(residual, c)]
+            self.books.append(book)
+        self.fits += 1
+        self.log(f"split quantizers fitted (#{self.fits}, {time.time() - started:.1f}s)")
+
+    @staticmethod
+    def _stats(x: torch.Tensor):
+        mean = x.mean(-1)
+        rms = (x - mean[:, None]).pow(2).mean(-1).sqrt().clamp(min=1e-6)
+        return mean, rms
+
+    @staticmethod
+    def _levels_1d(values: torch.Tensor, k: int, gen) -> torch.Tensor:
+        levels = torch.quantile(values, (torch.arange(k, dtype=torch.float32) + 0.5) / k)
+        for _ in range(20):  # Lloyd-Max on the scalar values
+            idx = (values[:, None] - levels[None]).abs().argmin(1)
+            for j in range(k):
+                sel = values[idx == j]
+                if len(sel):
+                    levels[j] = sel.mean()
+        return levels.sort().values
+
+    def _quantized_stats(self, x: torch.Tensor):
+        mean, rms = self._stats(x)
+        rms_q = torch.exp2(self.log_rms_levels[(torch.log2(rms)[:, None] - self.log_rms_levels[None]).abs().argmin(1)])
+        ratio_q = self.ratio_levels[((mean / rms)[:, None] - self.ratio_levels[None]).abs().argmin(1)]
+        return ratio_q * rms_q, rms_q
+
+    @staticmethod
+    def _nearest(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return ((c * c).sum(1)[None] - 2.0 * x @ c.T).argmin(1)
+
+    def _kmeans(self, x: torch.Tensor, k: int, iterations: int, gen) -> torch.Tensor:
+        c = x[torch.randperm(len(x), generator=gen)[:k]].clone()
+        for _ in range(iterations):
+            idx = self._nearest(x, c)
+            sums = torch.zeros_like(c).index_add_(0, idx, x)
+            counts = torch.bincount(idx, minlength=k).float()
+            empty = counts == 0
+            c = torch.where(empty[:, None], x[torch.randint(len(x), (k,), generator=gen)], sums / counts.clamp(min=1)[:, None])
+        return c
+
+    def quantize(self, x: torch.Tensor, rate: int) -> torch.Tensor:
+        flat = x.reshape(-1, x.shape[-1]) - self.bias
+        mean_q, rms_q = self._quantized_stats(flat)
+        z = (flat - mean_q[:, None]) / rms_q[:, None] - self.center
+        approx = torch.zeros_like(z)
+        for c in self.books[rate]:
+            approx = approx + c[self._nearest(z - approx, c)]
+        return ((approx + self.center) * rms_q[:, None] + mean_q[:, None] + self.bias).reshape(x.shape)
+
+    def __call__(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Per image: clean with probability `clean_fraction`, else quantized at a random rate."""
+        hidden = hidden.detach()
+        out = hidden.clone()
+        with torch.no_grad():
+            for i in range(hidden.shape[0]):
+                if self.rng.random() >= self.clean_fraction:
+                    out[i] = self.quantize(hidden[i], int(self.rng.integers(len(self.RATES))))
+        return out
+
+
+def freeze_edge(model: ShapesVlm, split: int):
+    """Everything the exported vision_edge.onnx computes stops learning."""
+    v = model.vision
+    for module in [v.patch, *v.blocks[:split]]:
+        for p in module.parameters():
+            p.requires_grad_(False)
+    v.cls.requires_grad_(False)
+    v.pos.requires_grad_(False)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -717,6 +852,13 @@ def main():
     ap.add_argument("--extra-lr", type=float, default=6e-4)
     ap.add_argument("--extra-vision-lr-scale", type=float, default=0.5,
                     help="ViT learning-rate scale in stage 3 (stage 2 uses --vision-lr-scale)")
+    ap.add_argument("--load-stage3", default="", help="skip stages 1-3 and load this stage-3 checkpoint")
+    ap.add_argument("--robust-steps", type=int, default=1200,
+                    help="stage 4: steps that teach the cloud half to read vector-quantized split tensors (0 = none)")
+    ap.add_argument("--robust-lr", type=float, default=5e-4)
+    ap.add_argument("--robust-clean-fraction", type=float, default=0.3,
+                    help="stage 4: share of images whose split tensor stays unquantized")
+    ap.add_argument("--robust-refit-every", type=int, default=150)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -759,7 +901,7 @@ def main():
         model.load_state_dict(state["model"])
         stats = state["stats"]
     else:
-        if args.load_stage2:
+        if args.load_stage2 or args.load_stage3:
             vision_seconds = 0.0
         elif args.load_vision:
             state = torch.load(args.load_vision)
@@ -770,8 +912,8 @@ def main():
         if args.vision_only:
             torch.save({"vision": model.vision.state_dict(), "seconds": vision_seconds}, os.path.join(work, "vision.pt"))
             return
-        if args.load_stage2:
-            state = torch.load(args.load_stage2)
+        if args.load_stage2 or args.load_stage3:
+            state = torch.load(args.load_stage3 or args.load_stage2)
             model.load_state_dict(state["model"])
             stats = state["stats"]
         else:
@@ -781,7 +923,7 @@ def main():
                           "train_seconds": round(stats["train_seconds"] + vision_seconds, 1)})
             torch.save({"model": model.state_dict(), "config": cfg.to_dict(), "stats": stats},
                        os.path.join(work, "checkpoint_stage2.pt"))
-        if args.extra_steps:
+        if args.extra_steps and not args.load_stage3:
             # Stage 3: a second, lower cosine cycle on a fresh data stream; the slowest skills (retrieval keyed on
             # the shape word, reading an object's cell) keep improving long after the others have converged.
             extra = train(model, tok, args, log, args.extra_steps, args.extra_lr, 50, TRAIN_SEED + 2,
@@ -789,6 +931,21 @@ def main():
             stats.update({"extra_steps": extra["steps"], "extra_seconds": extra["train_seconds"],
                           "final_loss_ema": extra["final_loss_ema"],
                           "train_seconds": round(stats["train_seconds"] + extra["train_seconds"], 1)})
+            torch.save({"model": model.state_dict(), "config": cfg.to_dict(), "stats": stats},
+                       os.path.join(work, "checkpoint_stage3.pt"))
+        if args.robust_steps:
+            # Stage 4: the edge half is frozen and the cloud half (tail blocks, projector, LM) keeps training on a mix
+            # of clean and vector-quantized split tensors, so that low-rate frames cost little accuracy.
+            freeze_edge(model, args.split_layer)
+            quantizers = SplitQuantizers(model, args.split_layer, args.robust_clean_fraction, args.robust_refit_every,
+                                         TRAIN_SEED + 3, log)
+            robust = train(model, tok, args, log, args.robust_steps, args.robust_lr, 50, TRAIN_SEED + 3,
+                           args.extra_vision_lr_scale, (args.split_layer, quantizers), quantizers.on_step)
+            stats.update({"robust_steps": robust["steps"], "robust_seconds": robust["train_seconds"],
+                          "robust_clean_fraction": args.robust_clean_fraction,
+                          "robust_rates": [list(r) for r in SplitQuantizers.RATES],
+                          "final_loss_ema": robust["final_loss_ema"],
+                          "train_seconds": round(stats["train_seconds"] + robust["train_seconds"], 1)})
         torch.save({"model": model.state_dict(), "config": cfg.to_dict(), "stats": stats}, ckpt)
         log(f"training done: {stats}")
 

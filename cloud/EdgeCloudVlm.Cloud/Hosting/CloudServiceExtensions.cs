@@ -105,6 +105,9 @@ public static class CloudServiceExtensions
             }
         });
 
+        // Last, after everything that registers gRPC services has added the framework's binder.
+        services.AddStrictGrpcRequestParsing();
+
         return builder;
     }
 

@@ -64,6 +64,9 @@ internal sealed partial class IngestSession : IDisposable
                 EdgeMessage message = requests.Current;
                 switch (message.KindCase)
                 {
+                    case EdgeMessage.KindOneofCase.Frame when string.IsNullOrEmpty(message.Frame.FrameId):
+                        await EndForFrameWithoutIdAsync(message.Frame).ConfigureAwait(false);
+                        break;
                     case EdgeMessage.KindOneofCase.Frame:
                         Track(ProcessFrameAsync(message.Frame));
                         break;
@@ -97,6 +100,21 @@ internal sealed partial class IngestSession : IDisposable
             // frames see the cancelled call token and end at once.
             await Task.WhenAll(_running.Keys).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A frame without an id cannot be answered (answers are matched to frames by id), so it is a protocol error: the
+    /// session gets an Error with an empty frame id - which the protocol defines as ending the session - and the call
+    /// ends with INVALID_ARGUMENT once the frames already running have been answered.
+    /// </summary>
+    private async Task EndForFrameWithoutIdAsync(Frame frame)
+    {
+        const string Problem = "a Frame with an empty frame_id cannot be answered: every frame needs a unique id; the session ends";
+        LogNoFrameId(_logger, SessionId, _deviceId);
+        var error = RequestError.Invalid(Problem, "frame_id");
+        _services.Metrics.Request("ingest", _services.Catalog.TelemetryName(frame.ModelId), error);
+        await WriteAsync(new CloudEvent { Error = GrpcErrors.ToErrorDetail(error) }).ConfigureAwait(false);
+        throw new RpcException(new global::Grpc.Core.Status(StatusCode.InvalidArgument, Problem));
     }
 
     private async Task OpenAsync(EdgeMessage first)
@@ -146,14 +164,6 @@ internal sealed partial class IngestSession : IDisposable
     {
         // Leave the read loop at once: the frame's work runs beside the next messages.
         await Task.Yield();
-        if (string.IsNullOrEmpty(frame.FrameId))
-        {
-            // An Error without a frame id would end the session; a frame nobody can name is dropped and logged.
-            LogNoFrameId(_logger, SessionId, _deviceId);
-            _services.Metrics.Request("ingest", _services.Catalog.TelemetryName(frame.ModelId), RequestError.Invalid("frame_id is empty", "frame_id"));
-            return;
-        }
-
         try
         {
             await AnswerAsync(frame).ConfigureAwait(false);
@@ -414,7 +424,7 @@ internal sealed partial class IngestSession : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingest session {SessionId}: frame {FrameId} rejected ({Kind}): {Reason}")]
     private static partial void LogFrameRejected(ILogger logger, string sessionId, string frameId, RequestErrorKind kind, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest session {SessionId} of device {DeviceId}: a frame without frame_id was dropped")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingest session {SessionId} of device {DeviceId}: ended by a frame without frame_id")]
     private static partial void LogNoFrameId(ILogger logger, string sessionId, string deviceId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ingest session {SessionId}: ignored a {Kind} message")]

@@ -33,7 +33,8 @@ public sealed class JsonLinesSink : IDisposable
             Directory.CreateDirectory(folder);
         }
 
-        var stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        // Unbuffered: a line that fails to write (a full disk) is cut off at once and nothing of it lingers in memory.
+        var stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         try
         {
             long? committed = spool.SinkOffset(full);
@@ -63,13 +64,47 @@ public sealed class JsonLinesSink : IDisposable
         }
     }
 
+    /// <summary>End of the file: where the next line starts.</summary>
+    public long Length => _stream.Position;
+
     /// <summary>Writes one line durably and returns the file's end offset after it.</summary>
+    /// <exception cref="IOException">The line could not be written; the file is as it was before.</exception>
     public SinkPosition Append(string jsonLine)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(jsonLine + "\n");
-        _stream.Write(bytes);
-        _stream.Flush(flushToDisk: true);
+        long start = _stream.Position;
+        try
+        {
+            _stream.Write(bytes);
+            _stream.Flush(flushToDisk: true);
+        }
+        catch (IOException)
+        {
+            TryTruncate(start);
+            throw;
+        }
+
         return new SinkPosition(Path, _stream.Position);
+    }
+
+    /// <summary>Takes back everything after <paramref name="length"/> (a line whose delivery did not commit).</summary>
+    public void Truncate(long length)
+    {
+        _stream.SetLength(length);
+        _stream.Seek(0, SeekOrigin.End);
+        _stream.Flush(flushToDisk: true);
+    }
+
+    private void TryTruncate(long length)
+    {
+        try
+        {
+            Truncate(length);
+        }
+        catch (IOException)
+        {
+            // Still there on the next start: the ledger's committed offset is behind it, so opening cuts it off.
+        }
     }
 
     public void Dispose() => _stream.Dispose();

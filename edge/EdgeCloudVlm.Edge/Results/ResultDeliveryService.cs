@@ -66,7 +66,7 @@ public sealed class ResultDeliveryService(
                 acks.Add(id);
             }
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             EdgeLog.DeliveryFailed(logger, id, RetryDelay, ex.Message);
             status.RecordError("results", $"frame {id}: {ex.Message}");

@@ -8,7 +8,8 @@ namespace EdgeCloudVlm.Edge.Results;
 /// <summary>
 /// Hands each frame's final outcome to the sinks exactly once: a frame id the ledger already holds is skipped; the
 /// JSON Lines file is written and flushed, then the ledger commit (with the file offset after the line) is flushed;
-/// only then may the spool let the frame's bytes go. Callbacks and standard output cannot be taken back, so across a
+/// only then may the spool let the frame's bytes go. When the commit fails the line is cut off again, so the retry
+/// writes it once. Callbacks and standard output cannot be taken back, so across a
 /// crash in that window they may see a result twice (callbacks carry the frame id as Idempotency-Key).
 /// Deliveries are serialized: the ledger and the file advance together.
 /// </summary>
@@ -42,6 +43,7 @@ public sealed class ResultDispatcher(
 
             ResultRecord record = Build(frame, status, final, error);
             string json = record.ToJson();
+            long? sinkStart = jsonLines?.Length;
             SinkPosition? position = jsonLines?.Append(json);
             if (console)
             {
@@ -62,7 +64,17 @@ public sealed class ResultDispatcher(
                 }
             }
 
-            spool.Commit(id, status, position);
+            try
+            {
+                spool.Commit(id, status, position);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && jsonLines is not null && sinkStart is { } start)
+            {
+                // Not committed, so it will be delivered again: take the line back or the file would hold it twice.
+                jsonLines.Truncate(start);
+                throw;
+            }
+
             telemetry?.Outcome(record.Status);
             telemetry?.Stage("result", record.CompletedAt - record.CreatedAt);
             waiters.Complete(record);

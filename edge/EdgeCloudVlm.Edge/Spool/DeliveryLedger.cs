@@ -137,19 +137,16 @@ internal sealed class DeliveryLedger : IDisposable
         kept.AddRange(recent.Take(Math.Max(0, maxIds - kept.Count)));
 
         string temp = _path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            foreach (KeyValuePair<string, long> sink in _sinkOffsets)
-            {
-                stream.Write(Encode(SinkBaselineType, "", OutcomeStatus.Answered, 0, new SinkPosition(sink.Key, sink.Value)));
-            }
-
-            foreach (KeyValuePair<string, long> pair in kept)
-            {
-                stream.Write(Encode(DeliveredType, pair.Key, OutcomeStatus.Answered, pair.Value, null));
-            }
-
-            stream.Flush(flushToDisk: true);
+            WriteCompacted(temp, kept);
+        }
+        catch (IOException)
+        {
+            // No room for the copy (a full disk): keep the ledger as it is and try again only once it has doubled.
+            _compactedLength = _length;
+            TryDelete(temp);
+            throw;
         }
 
         _stream?.Dispose();
@@ -168,6 +165,34 @@ internal sealed class DeliveryLedger : IDisposable
 
     public void Dispose() => _stream?.Dispose();
 
+    private void WriteCompacted(string temp, List<KeyValuePair<string, long>> kept)
+    {
+        using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None);
+        foreach (KeyValuePair<string, long> sink in _sinkOffsets)
+        {
+            stream.Write(Encode(SinkBaselineType, "", OutcomeStatus.Answered, 0, new SinkPosition(sink.Key, sink.Value)));
+        }
+
+        foreach (KeyValuePair<string, long> pair in kept)
+        {
+            stream.Write(Encode(DeliveredType, pair.Key, OutcomeStatus.Answered, pair.Value, null));
+        }
+
+        stream.Flush(flushToDisk: true);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Overwritten by the next compaction.
+        }
+    }
+
     private void Append(byte[] record)
     {
         if (_readOnly)
@@ -175,9 +200,32 @@ internal sealed class DeliveryLedger : IDisposable
             throw new InvalidOperationException("the ledger was opened read-only");
         }
 
-        _stream ??= new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read, 4096, FileOptions.None);
-        _stream.Write(record);
-        _stream.Flush(flushToDisk: true);
+        // Unbuffered, so a failed write leaves nothing behind in memory to be flushed later after the next record.
+        _stream ??= new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0, FileOptions.None);
+        try
+        {
+            _stream.Write(record);
+            _stream.Flush(flushToDisk: true);
+        }
+        catch (IOException)
+        {
+            // Part of the record may have reached the file (a full disk): cut it off, so the next record starts at a
+            // record boundary instead of after a torn one that replay would have to skip.
+            _stream.Dispose();
+            _stream = null;
+            try
+            {
+                using var cut = new FileStream(_path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
+                cut.SetLength(_length);
+            }
+            catch (IOException)
+            {
+                // Replay skips a torn record by its checksum.
+            }
+
+            throw;
+        }
+
         _length += record.Length;
     }
 

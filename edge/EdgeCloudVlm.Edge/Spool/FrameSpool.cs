@@ -35,14 +35,16 @@ public sealed class FrameSpool : IDisposable
     private readonly SortedDictionary<int, Segment> _segments = [];
     private readonly Dictionary<string, SpoolEntry> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SpoolEntry> _held = new(StringComparer.Ordinal);
+    private readonly Func<string, long> _freeDiskBytes;
     private Segment? _active;
     private FileStream? _activeStream;
     private long _nextSequence = 1;
     private int _nextSegment = 1;
     private long _segmentBytes;
 
-    private FrameSpool(SpoolOptions options, string directory, ILogger logger, TimeProvider time, EdgeTelemetry? telemetry, bool readOnly, FileStream? lockFile, DeliveryLedger ledger)
+    private FrameSpool(SpoolOptions options, string directory, ILogger logger, TimeProvider time, EdgeTelemetry? telemetry, bool readOnly, FileStream? lockFile, DeliveryLedger ledger, Func<string, long> freeDiskBytes)
     {
+        _freeDiskBytes = freeDiskBytes;
         _options = options;
         _directory = directory;
         _logger = logger;
@@ -100,11 +102,19 @@ public sealed class FrameSpool : IDisposable
     /// </summary>
     /// <exception cref="IOException">Another process holds the spool.</exception>
     public static FrameSpool Open(SpoolOptions options, ILogger logger, TimeProvider? time = null, EdgeTelemetry? telemetry = null) =>
-        OpenCore(options, logger, time ?? TimeProvider.System, telemetry, readOnly: false);
+        OpenCore(options, logger, time ?? TimeProvider.System, telemetry, readOnly: false, AvailableDiskBytes);
+
+    /// <summary>As <see cref="Open(SpoolOptions, ILogger, TimeProvider?, EdgeTelemetry?)"/>, measuring free disk space
+    /// with <paramref name="freeDiskBytes"/> (given the spool folder) instead of asking the file system.</summary>
+    internal static FrameSpool Open(SpoolOptions options, ILogger logger, TimeProvider time, Func<string, long> freeDiskBytes) =>
+        OpenCore(options, logger, time, null, readOnly: false, freeDiskBytes);
 
     /// <summary>Reads a spool without changing or locking it (for <c>status</c> while no agent runs).</summary>
     public static FrameSpool Inspect(SpoolOptions options, ILogger logger) =>
-        OpenCore(options, logger, TimeProvider.System, null, readOnly: true);
+        OpenCore(options, logger, TimeProvider.System, null, readOnly: true, AvailableDiskBytes);
+
+    /// <summary>Bytes an unprivileged writer can still use on the file system holding <paramref name="directory"/>.</summary>
+    private static long AvailableDiskBytes(string directory) => new DriveInfo(directory).AvailableFreeSpace;
 
     /// <summary>Pending entries in append order.</summary>
     public IReadOnlyList<SpoolEntry> PendingEntries()
@@ -161,6 +171,7 @@ public sealed class FrameSpool : IDisposable
         {
             var batchIds = new HashSet<string>(StringComparer.Ordinal);
             var batchSegments = new HashSet<int>();
+            long freeDisk = _freeDiskBytes(_directory);
             try
             {
                 for (int i = 0; i < frames.Count; i++)
@@ -180,7 +191,9 @@ public sealed class FrameSpool : IDisposable
 
                     SpoolFrame stamped = frame with { Sequence = _nextSequence };
                     byte[] record = RecordFormat.Encode(stamped.Serialize());
-                    string? refusal = MakeRoom(record.Length, dropped, batchSegments);
+                    string? refusal = freeDisk - record.Length < _options.MinFreeDiskBytes
+                        ? $"the spool's disk has {Math.Max(0, freeDisk)} bytes free; {_options.MinFreeDiskBytes} are kept in reserve for finishing the frames already taken"
+                        : MakeRoom(record.Length, dropped, batchSegments);
                     if (refusal is not null)
                     {
                         results[i] = new SpoolAppendResult(SpoolAppendStatus.Refused, null, refusal);
@@ -190,6 +203,7 @@ public sealed class FrameSpool : IDisposable
                     }
 
                     Segment segment = EnsureActive(record.Length);
+                    freeDisk -= record.Length;
                     long offset = segment.Length;
                     _activeStream!.Write(record);
                     segment.Length += record.Length;
@@ -278,22 +292,32 @@ public sealed class FrameSpool : IDisposable
         {
             DateTimeOffset now = _time.GetUtcNow();
             _ledger.Commit(frameId, status, sink, now);
+
+            // From here on the outcome is on disk: housekeeping that fails (a full disk refusing the compacted ledger,
+            // a segment that cannot be deleted yet) is retried on a later commit and never reported as a failed commit.
             bool deleted = false;
-            if (_pending.Remove(frameId, out SpoolEntry? entry))
+            try
             {
-                entry.Done = true;
-                Segment segment = _segments[entry.Segment];
-                segment.Live--;
-                if (segment.Live == 0 && segment != _active)
+                if (_pending.Remove(frameId, out SpoolEntry? entry))
                 {
-                    DeleteSegment(segment);
-                    deleted = true;
+                    entry.Done = true;
+                    Segment segment = _segments[entry.Segment];
+                    segment.Live--;
+                    if (segment.Live == 0 && segment != _active)
+                    {
+                        DeleteSegment(segment);
+                        deleted = true;
+                    }
+                }
+
+                if (deleted || _ledger.Length > 1024 * 1024)
+                {
+                    _ledger.CompactIfLarge(_held.ContainsKey, now - _options.DeliveredRetention, _options.MaxDeliveredIds);
                 }
             }
-
-            if (deleted || _ledger.Length > 1024 * 1024)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                _ledger.CompactIfLarge(_held.ContainsKey, now - _options.DeliveredRetention, _options.MaxDeliveredIds);
+                EdgeLog.SpoolHousekeepingFailed(_logger, frameId, ex.Message);
             }
         }
     }
@@ -327,7 +351,7 @@ public sealed class FrameSpool : IDisposable
         }
     }
 
-    private static FrameSpool OpenCore(SpoolOptions options, ILogger logger, TimeProvider time, EdgeTelemetry? telemetry, bool readOnly)
+    private static FrameSpool OpenCore(SpoolOptions options, ILogger logger, TimeProvider time, EdgeTelemetry? telemetry, bool readOnly, Func<string, long> freeDiskBytes)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -362,7 +386,7 @@ public sealed class FrameSpool : IDisposable
                 ledgerDamage++;
                 EdgeLog.LedgerDamaged(logger, region.Length, region.Offset, region.IsTail ? "torn tail" : "corrupt record");
             });
-            spool = new FrameSpool(options, directory, logger, time, telemetry, readOnly, lockFile, ledger);
+            spool = new FrameSpool(options, directory, logger, time, telemetry, readOnly, lockFile, ledger, freeDiskBytes);
             spool.Replay();
             spool.DamagedRecordsSkipped += ledgerDamage;
             return spool;

@@ -31,6 +31,12 @@ public sealed class SpoolOptions
 
     public SpoolFullPolicy FullPolicy { get; set; } = SpoolFullPolicy.RefuseNew;
 
+    /// <summary>New frames are refused while the spool's file system would have less than this many bytes free
+    /// (default 1 MiB). The reserve keeps room for what finishing frames needs to write - ledger records and result
+    /// lines - so a disk filled by other programs, or by the spool itself, never blocks the deliveries that free it.</summary>
+    [Range(0, long.MaxValue)]
+    public long MinFreeDiskBytes { get; set; } = 1L << 20;
+
     /// <summary>How long delivered frame ids are remembered after their segment is gone, so the same input taken in
     /// again (a restart between spooling a watched file and moving it away) is not answered twice.</summary>
     public TimeSpan DeliveredRetention { get; set; } = TimeSpan.FromDays(1);

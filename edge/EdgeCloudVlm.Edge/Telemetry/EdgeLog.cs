@@ -18,6 +18,9 @@ internal static partial class EdgeLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Spool full ({Bytes} of {MaxBytes} bytes): dropped segment {Segment} with {Count} unfinished frames (policy DropOldest)")]
     public static partial void SpoolDropped(ILogger logger, long bytes, long maxBytes, int segment, int count);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Spool: frame {FrameId} is committed, but freeing its space failed and is retried later: {Error}")]
+    public static partial void SpoolHousekeepingFailed(ILogger logger, string frameId, string error);
+
     // Results
     [LoggerMessage(Level = LogLevel.Warning, Message = "Results file {Path}: removed {Bytes} bytes past offset {Offset}, written by a delivery that did not commit before the agent stopped; that frame is delivered again")]
     public static partial void SinkTruncated(ILogger logger, string path, long bytes, long offset);

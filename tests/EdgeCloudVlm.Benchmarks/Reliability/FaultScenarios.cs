@@ -6,9 +6,9 @@ namespace EdgeCloudVlm.Benchmarks.Reliability;
 /// <summary>Sizes of the fault scenarios: the in the full run, smaller in <c>--quick</c>.</summary>
 internal sealed record FaultSizes(int CloudKillFrames, int LinkFrames, TimeSpan Outage, int EdgeKillFrames, int EdgeKills, int DiskFrames, int TmpfsKiB, TimeSpan Finish, TimeSpan Stall)
 {
-    public static FaultSizes Full { get; } = new(1000, 300, TimeSpan.FromSeconds(30), 300, 10, 600, 96, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(2));
+    public static FaultSizes Full { get; } = new(1000, 300, TimeSpan.FromSeconds(30), 300, 10, 1000, 256, TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(2));
 
-    public static FaultSizes Quick { get; } = new(120, 60, TimeSpan.FromSeconds(10), 60, 3, 150, 32, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(1));
+    public static FaultSizes Quick { get; } = new(120, 60, TimeSpan.FromSeconds(10), 60, 3, 300, 96, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(1));
 }
 
 /// <summary>
@@ -126,6 +126,9 @@ internal sealed class FaultScenarios(ServicePaths paths, string root, FaultSizes
         return new JsonObject { ["kills"] = kills };
     }
 
+    /// <summary>The agent's free-space reserve on the tiny spool disk (its default, 1 MiB, is larger than the disk).</summary>
+    private const long DiskReserveBytes = 16 * 1024;
+
     private async Task<JsonObject?> DiskFullAsync(FaultWorkspace w, CancellationToken cancellationToken)
     {
         string spool = Path.Combine(w.Folder, "spool-tmpfs");
@@ -135,12 +138,13 @@ internal sealed class FaultScenarios(ServicePaths paths, string root, FaultSizes
         settings["Edge:Spool:Directory"] = spool;
         settings["Edge:Spool:SegmentBytes"] = "8192";
         settings["Edge:Spool:MaxBytes"] = (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Edge:Spool:MinFreeDiskBytes"] = DiskReserveBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var agent = new EdgeAgent(paths, w.Folder, settings);
 
         // The cloud is not there yet: frames pile up in the spool until its disk is full.
         agent.Start();
         w.Drop(sizes.DiskFrames);
-        bool full = await w.WaitAsync(() => disk.FreeBytes() < 8192, TimeSpan.FromMinutes(3), cancellationToken);
+        bool full = await w.WaitAsync(() => disk.FreeBytes() < DiskReserveBytes + 8192, TimeSpan.FromMinutes(3), cancellationToken);
         long free = disk.FreeBytes();
         int waiting = Directory.GetFiles(w.Watch, "cam-*.png").Length;
         log.Info($"  spool disk full: {full}, {free} bytes free, {waiting} frames still waiting in the watched folder");
@@ -153,6 +157,7 @@ internal sealed class FaultScenarios(ServicePaths paths, string root, FaultSizes
         {
             ["tmpfs_kib"] = sizes.TmpfsKiB,
             ["disk_full_reached"] = full,
+            ["reserve_bytes"] = DiskReserveBytes,
             ["frames_waiting_when_full"] = waiting,
             ["agent_alive_at_end"] = alive,
         };

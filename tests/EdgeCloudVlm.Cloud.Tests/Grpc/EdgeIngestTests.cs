@@ -197,6 +197,25 @@ public sealed class EdgeIngestTests(CloudFixture cloud)
     }
 
     [Fact]
+    public async Task Stream_FrameWithoutId_EndsTheSessionAfterAnsweringRunningFrames()
+    {
+        await using IngestSessionClient session = await IngestSessionClient.OpenAsync(cloud.Kestrel.CreateIngestClient());
+        string first = NewId();
+        await session.SendAsync(IngestSessionClient.CodecFrame(first, Model, Model.Frame(1), Model.Question(1)));
+        await session.SendAsync(IngestSessionClient.CodecFrame("", Model, Model.Frame(0), Model.Question(0)));
+
+        CloudEvent ended = await session.WaitForSessionEventAsync(CloudEvent.KindOneofCase.Error);
+        Status status = await session.EndAsync();
+        List<CloudEvent> answered = await session.WaitForAsync(first);
+
+        Assert.Equal(ErrorCode.InvalidFrame, ended.Error.Code);
+        Assert.Contains("frame_id", ended.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
+        Assert.Equal(Model.AnswerForFrame(Model.Frame(1), Model.Question(1)),
+            Assert.Single(answered, e => e.KindCase == CloudEvent.KindOneofCase.Final).Final.Text);
+    }
+
+    [Fact]
     public async Task Stream_Ping_IsAnsweredWithPong()
     {
         await using IngestSessionClient session = await IngestSessionClient.OpenAsync(cloud.Kestrel.CreateIngestClient());

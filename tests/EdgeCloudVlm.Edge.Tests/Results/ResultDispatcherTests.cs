@@ -112,6 +112,36 @@ public sealed class ResultDispatcherTests : IDisposable
         Assert.Equal(0, agent.Spool.Depth);
     }
 
+    [Fact]
+    public async Task DeliverAsync_LedgerDiskFull_LineTakenBackAndWrittenOnceOnRetry()
+    {
+        using (var first = Agent.Open(SpoolDirectory, ResultsPath))
+        {
+            first.Spool.Append([TestFrames.Make("a"), TestFrames.Make("b")]);
+            Assert.True(await first.DeliverAsync("a", "red"));
+        }
+
+        long afterA = new FileInfo(ResultsPath).Length;
+        using var agent = Agent.Open(SpoolDirectory, ResultsPath);
+
+        // Every write to the ledger now fails the way a full disk fails (ENOSPC).
+        string ledger = Path.Combine(SpoolDirectory, DeliveryLedger.FileName);
+        string kept = ledger + ".kept";
+        File.Move(ledger, kept);
+        File.CreateSymbolicLink(ledger, "/dev/full");
+        await Assert.ThrowsAsync<IOException>(() => agent.DeliverAsync("b", "blue"));
+
+        Assert.Equal(afterA, new FileInfo(ResultsPath).Length);
+        Assert.True(agent.Spool.IsPending("b"));
+        Assert.False(agent.Spool.IsDelivered("b"));
+
+        // Space is back: the retry writes b's line once.
+        File.Delete(ledger);
+        File.Move(kept, ledger);
+        Assert.True(await agent.DeliverAsync("b", "blue"));
+        Assert.Equal(["a:red", "b:blue"], ReadResults());
+    }
+
     private List<string> ReadResults() =>
         File.ReadAllLines(ResultsPath).Select(l => ResultRecord.FromJson(l)!).Select(r => $"{r.FrameId}:{r.Answer}").ToList();
 

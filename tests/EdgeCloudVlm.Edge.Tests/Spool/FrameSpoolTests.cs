@@ -219,6 +219,41 @@ public sealed class FrameSpoolTests : IDisposable
     }
 
     [Fact]
+    public void Append_DiskBelowReserve_RefusesNewFramesUntilSpaceReturns()
+    {
+        long free = 1L << 20;
+        SpoolOptions options = TestFrames.Options(_temp.Path);
+        options.MinFreeDiskBytes = 64 * 1024;
+        using FrameSpool spool = FrameSpool.Open(options, _log, TimeProvider.System, _ => free);
+
+        Assert.Equal(SpoolAppendStatus.Appended, spool.Append(TestFrames.Make("a")).Results[0].Status);
+        free = options.MinFreeDiskBytes + 10;
+        SpoolAppendResult refused = spool.Append(TestFrames.Make("b")).Results[0];
+        free = 1L << 20;
+        SpoolAppendResult later = spool.Append(TestFrames.Make("b")).Results[0];
+
+        Assert.Equal(SpoolAppendStatus.Refused, refused.Status);
+        Assert.Contains("reserve", refused.Reason, StringComparison.Ordinal);
+        Assert.Equal(SpoolAppendStatus.Appended, later.Status);
+        Assert.Equal(["a", "b"], spool.PendingEntries().Select(e => e.FrameId));
+    }
+
+    [Fact]
+    public void Append_BatchCrossingTheReserve_KeepsTheFramesThatFit()
+    {
+        long free = 0;
+        SpoolOptions options = TestFrames.Options(_temp.Path);
+        options.MinFreeDiskBytes = 4096;
+        using FrameSpool spool = FrameSpool.Open(options, _log, TimeProvider.System, _ => free);
+        int record = RecordFormat.Encode(TestFrames.Make("x0").Serialize()).Length;
+        free = options.MinFreeDiskBytes + (2 * record) + (record / 2);
+
+        SpoolAppendBatch batch = spool.Append([TestFrames.Make("x0"), TestFrames.Make("x1"), TestFrames.Make("x2")]);
+
+        Assert.Equal([SpoolAppendStatus.Appended, SpoolAppendStatus.Appended, SpoolAppendStatus.Refused], batch.Results.Select(r => r.Status));
+    }
+
+    [Fact]
     public void Append_DropOldestWhenFull_DropsOldestFramesKeepsNewestAndCountsThem()
     {
         const long bound = 8 * 1024;

@@ -13,6 +13,8 @@ internal sealed class EngineCounters
     private long _rebuilds;
     private long _prefixHits;
     private long _prefixMisses;
+    private long _imagePasses;
+    private long _imagesComputed;
 
     public EngineCounters(long timestampFrequency)
     {
@@ -35,6 +37,13 @@ internal sealed class EngineCounters
 
     public void AddPrefixMiss() => Interlocked.Increment(ref _prefixMisses);
 
+    /// <summary>One batched pass of the image stage over <paramref name="images"/> images.</summary>
+    public void AddImagePass(int images)
+    {
+        Interlocked.Increment(ref _imagePasses);
+        Interlocked.Add(ref _imagesComputed, images);
+    }
+
     public EngineCountersSnapshot Snapshot() => new(
         Interlocked.Read(ref _decodeSteps),
         Interlocked.Read(ref _decodeRows),
@@ -42,7 +51,9 @@ internal sealed class EngineCounters
         ToTime(Interlocked.Read(ref _decodeOrtTicks)),
         Interlocked.Read(ref _rebuilds),
         Interlocked.Read(ref _prefixHits),
-        Interlocked.Read(ref _prefixMisses));
+        Interlocked.Read(ref _prefixMisses),
+        Interlocked.Read(ref _imagePasses),
+        Interlocked.Read(ref _imagesComputed));
 
     private TimeSpan ToTime(long ticks) => TimeSpan.FromSeconds((double)ticks / TimestampFrequency);
 }
@@ -55,8 +66,11 @@ internal sealed class EngineCounters
 /// <param name="Rebuilds">Times the batch cache was rebuilt because membership changed.</param>
 /// <param name="PrefixHits">Requests whose image prefix came from the cache.</param>
 /// <param name="PrefixMisses">Requests whose image went through the vision parts.</param>
+/// <param name="ImagePasses">Successful passes of the image stage (vision parts and image-prefix prefill, batched).</param>
+/// <param name="ImagesComputed">Images those passes computed.</param>
 internal readonly record struct EngineCountersSnapshot(
-    long DecodeSteps, long DecodeRows, TimeSpan DecodeTime, TimeSpan DecodeOrtTime, long Rebuilds, long PrefixHits, long PrefixMisses)
+    long DecodeSteps, long DecodeRows, TimeSpan DecodeTime, TimeSpan DecodeOrtTime, long Rebuilds, long PrefixHits, long PrefixMisses,
+    long ImagePasses, long ImagesComputed)
 {
     public static EngineCountersSnapshot operator -(EngineCountersSnapshot a, EngineCountersSnapshot b) => new(
         a.DecodeSteps - b.DecodeSteps,
@@ -65,7 +79,9 @@ internal readonly record struct EngineCountersSnapshot(
         a.DecodeOrtTime - b.DecodeOrtTime,
         a.Rebuilds - b.Rebuilds,
         a.PrefixHits - b.PrefixHits,
-        a.PrefixMisses - b.PrefixMisses);
+        a.PrefixMisses - b.PrefixMisses,
+        a.ImagePasses - b.ImagePasses,
+        a.ImagesComputed - b.ImagesComputed);
 
     /// <summary>Share of decode-loop time spent inside ONNX Runtime.</summary>
     public double OrtFraction => DecodeTime > TimeSpan.Zero ? DecodeOrtTime / DecodeTime : double.NaN;

@@ -38,6 +38,11 @@ public sealed class EngineOptions
     [Range(1, 64)]
     public int ImageWorkers { get; set; } = 1;
 
+    /// <summary>Images one worker takes through the vision parts and the image-prefix prefill in one batch, when that
+    /// many are waiting; 1 runs every image on its own.</summary>
+    [Range(1, 256)]
+    public int MaxImageBatch { get; set; } = 8;
+
     /// <summary>Positions one sequence may use, prompt (image rows included) plus answer; the KV budget reserves this
     /// much per sequence. The model's <c>max_positions</c> when unset; a request whose prompt does not fit is refused
     /// and its answer limit is shortened to what fits.</summary>

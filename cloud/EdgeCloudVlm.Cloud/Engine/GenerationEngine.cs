@@ -97,7 +97,7 @@ public sealed partial class GenerationEngine : IGenerationEngine, IAsyncDisposab
         _metrics = new EngineMetrics(meterFactory, modelId, () => Status);
         _prefill = new PrefillRunner(model);
         _batch = new DecodeBatch(model, _budget.MaxSequenceTokens, timeProvider, Counters);
-        _images = new ImageStage(model, _prefill, _prefixCache, _prefixLength, options.ImageWorkers, timeProvider, logger, modelId, Schedule, FailQueued);
+        _images = new ImageStage(model, _prefill, _prefixCache, _prefixLength, options.ImageWorkers, options.MaxImageBatch, Counters, timeProvider, logger, modelId, Schedule, FailQueued);
         LogStarted(_logger, modelId, _budget.MaxSequences, _budget.MaxSequenceTokens, _budget.BytesPerSequence / (1024.0 * 1024.0),
             options.KvCacheMemoryMiB, options.MaxQueuedRequests, _prefixLength > 0 ? "image prefix KV cache" : "image embeddings");
         _scheduler = Task.Factory.StartNew(RunScheduler, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -122,6 +122,9 @@ public sealed partial class GenerationEngine : IGenerationEngine, IAsyncDisposab
     /// <summary>Requests whose image prefix is ready and which the scheduler has not picked up yet (for diagnostics and
     /// tests).</summary>
     internal int ReadyCount => _incoming.Count;
+
+    /// <summary>Image passes waiting for an image worker.</summary>
+    internal int QueuedImages => _images.Queued;
 
     /// <summary>Cached image prefixes (for diagnostics and tests).</summary>
     internal ImagePrefixCache PrefixCache => _prefixCache;

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using EdgeCloudVlm.Inference;
 using EdgeCloudVlm.Inference.Generation;
+using EdgeCloudVlm.Inference.Text;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeCloudVlm.Cloud.Engine;
@@ -23,7 +24,8 @@ internal enum PrefixLookup
 /// <summary>
 /// Computes image prefixes beside the decode loop, on worker threads of their own: vision parts, then (when the
 /// template puts the image first) the prefill of the prompt up to and including the image rows, whose KV cache every
-/// question about the image reuses. Requests for an image already in flight wait for that one pass. Finished
+/// question about the image reuses. Images waiting together go through in one batch (up to
+/// <see cref="EngineOptions.MaxImageBatch"/>): one vision call and one prefill call for all of them. Requests for an image already in flight wait for that one pass. Finished
 /// prefixes go into the <see cref="ImagePrefixCache"/> and their requests on to the scheduler.
 /// </summary>
 internal sealed partial class ImageStage : IDisposable
@@ -43,6 +45,8 @@ internal sealed partial class ImageStage : IDisposable
     private readonly BlockingCollection<ImageJob> _jobs = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread[] _workers;
+    private readonly int _maxBatch;
+    private readonly EngineCounters _counters;
 
     public ImageStage(
         VlmModel model,
@@ -50,6 +54,8 @@ internal sealed partial class ImageStage : IDisposable
         ImagePrefixCache cache,
         int prefixLength,
         int workers,
+        int maxBatch,
+        EngineCounters counters,
         TimeProvider time,
         ILogger logger,
         string modelId,
@@ -66,6 +72,8 @@ internal sealed partial class ImageStage : IDisposable
         _modelId = modelId;
         _ready = ready;
         _failed = failed;
+        _maxBatch = maxBatch;
+        _counters = counters;
         _workers = new Thread[workers];
         for (int i = 0; i < workers; i++)
         {
@@ -73,6 +81,9 @@ internal sealed partial class ImageStage : IDisposable
             _workers[i].Start();
         }
     }
+
+    /// <summary>Image passes waiting for a worker.</summary>
+    public int Queued => _jobs.Count;
 
     /// <summary>Finds <paramref name="sequence"/>'s prefix in the cache, or attaches it to the pass under way for its
     /// image, or registers a new pass that the caller must <see cref="Submit"/> (or <see cref="Abandon"/>).</summary>
@@ -153,11 +164,20 @@ internal sealed partial class ImageStage : IDisposable
 
     private void Work()
     {
+        var batch = new List<ImageJob>(_maxBatch);
         try
         {
             foreach (ImageJob job in _jobs.GetConsumingEnumerable(_stop.Token))
             {
-                Process(job);
+                // Whatever else is waiting right now joins the pass; nobody is held back to fill a batch.
+                batch.Clear();
+                batch.Add(job);
+                while (batch.Count < _maxBatch && _jobs.TryTake(out ImageJob? next))
+                {
+                    batch.Add(next);
+                }
+
+                Process(batch);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -165,83 +185,263 @@ internal sealed partial class ImageStage : IDisposable
         }
     }
 
-    private void Process(ImageJob job)
+    private void Process(List<ImageJob> jobs)
     {
-        EngineSequence creator = job.Creator;
-        ImagePrefix? entry = null;
+        if (jobs.Count > 1)
+        {
+            try
+            {
+                ProcessTogether(jobs);
+                return;
+            }
+            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            {
+                // One image the model cannot take must fail only its own requests: go again one image at a time.
+                LogBatchFailed(_logger, ex, _modelId, jobs.Count);
+            }
+            catch (Exception ex)
+            {
+                foreach (ImageJob job in jobs)
+                {
+                    Complete(job, null, Stopped(ex));
+                }
+
+                return;
+            }
+        }
+
+        foreach (ImageJob job in jobs)
+        {
+            try
+            {
+                ProcessTogether([job]);
+            }
+            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            {
+                LogImageFailed(_logger, ex, _modelId);
+                Complete(job, null, ex);
+            }
+            catch (Exception ex)
+            {
+                Complete(job, null, Stopped(ex));
+            }
+        }
+    }
+
+    /// <summary>One pass for all of <paramref name="jobs"/>: the vision parts as one batch, then the image-prefix
+    /// prefill as one batch per group of prompts with the same tokens before the image. Nothing is completed unless
+    /// every job's prefix was computed.</summary>
+    private void ProcessTogether(List<ImageJob> jobs)
+    {
+        // Images that still need the edge part come first, so that part runs on one contiguous batch.
+        List<ImageJob> ordered = [.. jobs.Where(static j => j.Creator.Request.Image.Source != VlmImageSource.HiddenState),
+            .. jobs.Where(static j => j.Creator.Request.Image.Source == VlmImageSource.HiddenState)];
+        int n = ordered.Count;
+        int embedLength = _model.VisionCloud.EmbeddingsLength;
+        float[] embeddings = ArrayPool<float>.Shared.Rent(n * embedLength);
+        var entries = new ImagePrefix?[n];
         try
         {
-            float[] embeddings = Vision(job);
+            Vision(ordered, embeddings);
             if (_prefixLength == 0)
             {
-                entry = ImagePrefix.FromEmbeddings(creator.ContentKey, embeddings, _model.VisionCloud.EmbeddingsLength);
+                for (int i = 0; i < n; i++)
+                {
+                    float[] own = ArrayPool<float>.Shared.Rent(embedLength);
+                    embeddings.AsSpan(i * embedLength, embedLength).CopyTo(own);
+                    entries[i] = ImagePrefix.FromEmbeddings(ordered[i].Creator.ContentKey, own, embedLength);
+                }
             }
             else
             {
-                try
-                {
-                    entry = ImagePrefix.FromKv(creator.ContentKey, Prefill(creator, embeddings));
-                }
-                finally
-                {
-                    ArrayPool<float>.Shared.Return(embeddings);
-                }
+                PrefillPrefixes(ordered, embeddings, entries);
             }
         }
-        catch (Exception ex) when (!_stop.IsCancellationRequested)
+        catch
         {
-            LogImageFailed(_logger, ex, _modelId);
-            Complete(job, null, ex);
-            return;
-        }
-        catch (Exception ex)
-        {
-            Complete(job, null, new ObjectDisposedException($"the generation engine for model '{_modelId}' stopped", ex));
-            return;
-        }
+            foreach (ImagePrefix? entry in entries)
+            {
+                entry?.Release();
+            }
 
-        if (_cache.Enabled)
-        {
-            _cache.Add(entry);
-        }
-
-        Complete(job, entry, null);
-    }
-
-    private float[] Vision(ImageJob job)
-    {
-        EngineSequence creator = job.Creator;
-        using Activity? span = Spans.Start("vision", creator.Parent, _modelId);
-        long start = _time.GetTimestamp();
-        int length = _model.VisionCloud.EmbeddingsLength;
-        float[] embeddings = ArrayPool<float>.Shared.Rent(length);
-        try
-        {
-            VlmRequest request = job.Pixels is { } pixels
-                ? VlmRequest.FromPixelValues(pixels.AsMemory(0, _model.Preprocessor.TensorLength), creator.Request.Question)
-                : creator.Request.Image.ToRequest(creator.Request.Question);
-            _pipeline.ComputeImageEmbeddings(request, embeddings.AsMemory(0, length), _stop.Token);
-        }
-        catch (Exception ex)
-        {
-            ArrayPool<float>.Shared.Return(embeddings);
-            span?.SetStatus(ActivityStatusCode.Error, ex.Message);
             throw;
         }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(embeddings);
+        }
 
-        creator.Vision += _time.GetElapsedTime(start);
-        return embeddings;
+        _counters.AddImagePass(n);
+        for (int i = 0; i < n; i++)
+        {
+            if (_cache.Enabled)
+            {
+                _cache.Add(entries[i]!);
+            }
+
+            Complete(ordered[i], entries[i], null);
+        }
     }
 
-    private KvCache Prefill(EngineSequence creator, float[] embeddings)
+    private void Vision(List<ImageJob> jobs, float[] embeddings)
     {
-        using Activity? span = Spans.Start("prefill", creator.Parent, _modelId);
-        span?.SetTag("edgecloudvlm.prefill.part", "image_prefix");
+        int n = jobs.Count;
+        Activity?[] spans = StartSpans(jobs, "vision");
         long start = _time.GetTimestamp();
-        KvCache kv = _prefill.RunPrefix(creator.Prompt, embeddings, _stop.Token);
-        creator.Prefill += _time.GetElapsedTime(start);
-        return kv;
+        int pixelLength = _model.VisionEdge.PixelLength;
+        int hiddenLength = _model.VisionCloud.HiddenStateLength;
+        float[] hidden = ArrayPool<float>.Shared.Rent(n * hiddenLength);
+        float[]? pixels = null;
+        try
+        {
+            int needEdge = jobs.Count(static j => j.Creator.Request.Image.Source != VlmImageSource.HiddenState);
+            if (needEdge > 0)
+            {
+                pixels = ArrayPool<float>.Shared.Rent(needEdge * pixelLength);
+                for (int i = 0; i < needEdge; i++)
+                {
+                    Span<float> slot = pixels.AsSpan(i * pixelLength, pixelLength);
+                    if (jobs[i].Pixels is { } prepared)
+                    {
+                        prepared.AsSpan(0, pixelLength).CopyTo(slot);
+                    }
+                    else
+                    {
+                        _model.Preprocessor.Preprocess(jobs[i].Creator.Request.Image.EncodedImage.Span, slot);
+                    }
+                }
+
+                _model.VisionEdge.Run(pixels.AsMemory(0, needEdge * pixelLength), needEdge, hidden.AsMemory(0, needEdge * hiddenLength), _stop.Token);
+            }
+
+            for (int i = needEdge; i < n; i++)
+            {
+                ReadOnlySpan<float> state = jobs[i].Creator.Request.Image.Tensor.Span;
+                if (state.Length != hiddenLength)
+                {
+                    throw new ArgumentException($"the hidden state holds {state.Length} floats, the model needs {hiddenLength}");
+                }
+
+                state.CopyTo(hidden.AsSpan(i * hiddenLength, hiddenLength));
+            }
+
+            _model.VisionCloud.Run(hidden.AsMemory(0, n * hiddenLength), n, embeddings.AsMemory(0, n * _model.VisionCloud.EmbeddingsLength), _stop.Token);
+        }
+        catch (Exception ex)
+        {
+            EndSpans(spans, ex);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(hidden);
+            if (pixels is not null)
+            {
+                ArrayPool<float>.Shared.Return(pixels);
+            }
+        }
+
+        EndSpans(spans, null);
+        TimeSpan elapsed = _time.GetElapsedTime(start);
+        foreach (ImageJob job in jobs)
+        {
+            job.Creator.Vision += elapsed;
+        }
     }
+
+    /// <summary>Prefills the image prefixes of <paramref name="jobs"/>, one batched call per group of prompts that share
+    /// the tokens before the image, and gives each job its own row of the result.</summary>
+    private void PrefillPrefixes(List<ImageJob> jobs, float[] embeddings, ImagePrefix?[] entries)
+    {
+        int embedLength = _model.VisionCloud.EmbeddingsLength;
+        var done = new bool[jobs.Count];
+        for (int first = 0; first < jobs.Count; first++)
+        {
+            if (done[first])
+            {
+                continue;
+            }
+
+            TokenizedPrompt prompt = jobs[first].Creator.Prompt;
+            var group = new List<int>();
+            for (int i = first; i < jobs.Count; i++)
+            {
+                if (!done[i] && PrefillRunner.SharesPrefixTokens(prompt, jobs[i].Creator.Prompt))
+                {
+                    group.Add(i);
+                    done[i] = true;
+                }
+            }
+
+            float[] groupEmbeddings = ArrayPool<float>.Shared.Rent(group.Count * embedLength);
+            List<ImageJob> members = group.ConvertAll(i => jobs[i]);
+            Activity?[] spans = StartSpans(members, "prefill");
+            long start = _time.GetTimestamp();
+            try
+            {
+                for (int r = 0; r < group.Count; r++)
+                {
+                    embeddings.AsSpan(group[r] * embedLength, embedLength).CopyTo(groupEmbeddings.AsSpan(r * embedLength, embedLength));
+                }
+
+                using KvCache all = _prefill.RunPrefixes(prompt, groupEmbeddings, group.Count, _stop.Token);
+                for (int r = 0; r < group.Count; r++)
+                {
+                    var own = new KvCache(all.Layers, 1, all.Heads, all.Length, all.HeadDim, clear: false);
+                    own.CopyFrom(all, r, 0, all.Length, 0, 0);
+                    entries[group[r]] = ImagePrefix.FromKv(jobs[group[r]].Creator.ContentKey, own);
+                }
+            }
+            catch (Exception ex)
+            {
+                EndSpans(spans, ex);
+                throw;
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(groupEmbeddings);
+            }
+
+            EndSpans(spans, null);
+            TimeSpan elapsed = _time.GetElapsedTime(start);
+            foreach (ImageJob member in members)
+            {
+                member.Creator.Prefill += elapsed;
+            }
+        }
+    }
+
+    private Activity?[] StartSpans(List<ImageJob> jobs, string name)
+    {
+        var spans = new Activity?[jobs.Count];
+        for (int i = 0; i < jobs.Count; i++)
+        {
+            spans[i] = Spans.Start(name, jobs[i].Creator.Parent, _modelId);
+            spans[i]?.SetTag("edgecloudvlm.image_batch", jobs.Count);
+            if (name == "prefill")
+            {
+                spans[i]?.SetTag("edgecloudvlm.prefill.part", "image_prefix");
+            }
+        }
+
+        return spans;
+    }
+
+    private static void EndSpans(Activity?[] spans, Exception? failure)
+    {
+        foreach (Activity? span in spans)
+        {
+            if (failure is not null)
+            {
+                span?.SetStatus(ActivityStatusCode.Error, failure.Message);
+            }
+
+            span?.Dispose();
+        }
+    }
+
+    private ObjectDisposedException Stopped(Exception inner) =>
+        new($"the generation engine for model '{_modelId}' stopped", inner);
 
     /// <summary>Hands <paramref name="entry"/> to every request waiting for it, or ends them with <paramref name="failure"/>.</summary>
     private void Complete(ImageJob job, ImagePrefix? entry, Exception? failure)
@@ -279,6 +479,9 @@ internal sealed partial class ImageStage : IDisposable
 
         entry?.Release();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Engine for {Model}: a batched pass of {Count} images failed; they are run again one by one")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, string model, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Engine for {Model}: an image pass failed; its requests end with the error")]
     private static partial void LogImageFailed(ILogger logger, Exception exception, string model);

@@ -102,19 +102,23 @@ internal sealed class PrefillRunner
     }
 
     /// <summary>
-    /// Prefills the prompt of <paramref name="prompt"/> up to and including the image rows, which every question about
-    /// the image shares; returns that prefix's cache [1, heads, prefix, head_dim].
+    /// Prefills, for each of <paramref name="count"/> images at once, the prompt up to and including the image rows,
+    /// which every question about that image shares. The tokens before the image are those of
+    /// <paramref name="prompt"/> for every row (<see cref="SharesPrefixTokens"/> tells which prompts qualify);
+    /// <paramref name="imageEmbeddings"/> holds the images' embeddings one after another. Returns the prefixes' cache
+    /// [count, heads, prefix, head_dim].
     /// </summary>
-    public KvCache RunPrefix(TokenizedPrompt prompt, float[] imageEmbeddings, CancellationToken cancellationToken)
+    public KvCache RunPrefixes(TokenizedPrompt prompt, float[] imageEmbeddings, int count, CancellationToken cancellationToken)
     {
         int before = prompt.ImageIndex;
         int length = before + _imageTokens;
         int embedLength = _imageTokens * _hidden;
+        int rowLength = length * _hidden;
         long[] ids = ArrayPool<long>.Shared.Rent(Math.Max(before, 1));
-        float[] inputs = ArrayPool<float>.Shared.Rent(length * _hidden);
-        long[] mask = ArrayPool<long>.Shared.Rent(length);
-        long[] positions = ArrayPool<long>.Shared.Rent(length);
-        float[] logits = ArrayPool<float>.Shared.Rent(length * _vocab);
+        float[] inputs = ArrayPool<float>.Shared.Rent(count * rowLength);
+        long[] mask = ArrayPool<long>.Shared.Rent(count * length);
+        long[] positions = ArrayPool<long>.Shared.Rent(count * length);
+        float[] logits = ArrayPool<float>.Shared.Rent(count * length * _vocab);
         KvCache? present = null;
         try
         {
@@ -128,19 +132,28 @@ internal sealed class PrefillRunner
                 _model.EmbedTokens.Run(ids.AsMemory(0, before), 1, before, inputs.AsMemory(0, before * _hidden), cancellationToken);
             }
 
-            imageEmbeddings.AsSpan(0, embedLength).CopyTo(inputs.AsSpan(before * _hidden));
-            for (int i = 0; i < length; i++)
+            for (int r = 0; r < count; r++)
             {
-                positions[i] = i;
+                Span<float> row = inputs.AsSpan(r * rowLength, rowLength);
+                if (r > 0)
+                {
+                    inputs.AsSpan(0, before * _hidden).CopyTo(row);
+                }
+
+                imageEmbeddings.AsSpan(r * embedLength, embedLength).CopyTo(row[(before * _hidden)..]);
+                for (int i = 0; i < length; i++)
+                {
+                    positions[(r * length) + i] = i;
+                }
             }
 
-            mask.AsSpan(0, length).Fill(1);
-            present = new KvCache(_decoder.Layers, 1, _decoder.Heads, length, _decoder.HeadDim, clear: false);
-            using (KvCache empty = _decoder.CreateEmptyCache(1))
+            mask.AsSpan(0, count * length).Fill(1);
+            present = new KvCache(_decoder.Layers, count, _decoder.Heads, length, _decoder.HeadDim, clear: false);
+            using (KvCache empty = _decoder.CreateEmptyCache(count))
             {
-                var batch = new DecoderBatch(1, length, inputs.AsMemory(0, length * _hidden), mask.AsMemory(0, length),
-                    positions.AsMemory(0, length), empty);
-                _decoder.Run(batch, logits.AsMemory(0, length * _vocab), present, cancellationToken);
+                var batch = new DecoderBatch(count, length, inputs.AsMemory(0, count * rowLength), mask.AsMemory(0, count * length),
+                    positions.AsMemory(0, count * length), empty);
+                _decoder.Run(batch, logits.AsMemory(0, count * length * _vocab), present, cancellationToken);
             }
 
             KvCache result = present;
@@ -157,6 +170,11 @@ internal sealed class PrefillRunner
             ArrayPool<float>.Shared.Return(logits);
         }
     }
+
+    /// <summary>Whether <paramref name="a"/> and <paramref name="b"/> have the same tokens before the image, so their
+    /// image prefixes can be prefilled in one <see cref="RunPrefixes"/> call.</summary>
+    public static bool SharesPrefixTokens(TokenizedPrompt a, TokenizedPrompt b) =>
+        a.ImageIndex == b.ImageIndex && a.Ids.AsSpan(0, a.ImageIndex).SequenceEqual(b.Ids.AsSpan(0, b.ImageIndex));
 
     /// <summary>
     /// Prefills the tokens after the image of <paramref name="group"/> (equal prompt lengths) on top of their cached

@@ -205,6 +205,7 @@ internal static class BadInputCorpus
             new Expected("ingest INVALID_FRAME", "INVALID_FRAME", "must be Hello")));
         list.Add(new("ingest", "Hello without device id", t => c.IngestSessionAsync(new EdgeMessage { Hello = new Hello() }, t),
             new Expected("ingest INVALID_FRAME", "INVALID_FRAME", "device_id is required")));
+        Ingest("frame without frame_id", f => f.FrameId = "", "INVALID_FRAME", "frame_id");
         Ingest("frame of another device", f => f.DeviceId = "someone-else", "PERMISSION_DENIED", "someone-else");
         Ingest("no payload", f => f.ClearPayload(), "INVALID_FRAME", "no payload");
         Ingest("checksum mismatch", f => f.CodecFrame = ByteString.CopyFrom(Flip(frame, frame.Length / 2)), "INVALID_FRAME", "ChecksumMismatch");

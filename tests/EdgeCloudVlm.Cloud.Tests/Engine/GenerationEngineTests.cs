@@ -208,6 +208,36 @@ public sealed class GenerationEngineTests(EngineModelFixture fixture)
     }
 
     [Fact]
+    public async Task GenerateAsync_ImagesQueuedTogether_OneBatchedPassAnswersEqualPipeline()
+    {
+        IReadOnlyList<EvalItem> items = fixture.DistinctImages(6, skip: 100);
+        GenerationResult[] expected = items.Select(i => fixture.Reference(i)).ToArray();
+        EvalItem blockerItem = fixture.DistinctImages(1, skip: 110)[0];
+        await using GenerationEngine engine = fixture.CreateEngine(new EngineOptions { KvCacheMemoryMiB = 64, MaxSequenceTokens = 128, MaxImageBatch = 8 });
+        using var gate = new SchedulerGate("vision");
+
+        // The image worker is held inside the blocker's vision pass while six other images queue behind it; five
+        // arrive as encoded images and one as the hidden state the edge would send, so both entry points share a pass.
+        Task<StreamedAnswer> blocker = gate.Start(engine, fixture.Request(blockerItem));
+        await gate.Entered.WaitAsync(Patience);
+        Task<StreamedAnswer>[] answers = [.. items.Take(5).Select(i => EngineRequests.Start(engine, fixture.Request(i))),
+            EngineRequests.Start(engine, new EngineRequest(EngineImage.FromHiddenState(HiddenState(items[5]), [6, 6]), items[5].Question, new GenerationOptions()))];
+        Assert.True(SpinWait.SpinUntil(() => engine.QueuedImages == items.Count, Patience), $"{engine.QueuedImages} images queued");
+        gate.Release();
+        StreamedAnswer[] results = await Task.WhenAll(answers).WaitAsync(Patience);
+        await blocker.WaitAsync(Patience);
+
+        for (int i = 0; i < items.Count; i++)
+        {
+            Assert.Equal(expected[i].TokenIds, results[i].Result.TokenIds);
+        }
+
+        EngineCountersSnapshot counters = engine.Counters.Snapshot();
+        Assert.Equal(7, counters.ImagesComputed);
+        Assert.Equal(2, counters.ImagePasses);
+    }
+
+    [Fact]
     public async Task GenerateAsync_HiddenStateImage_EqualsPipeline()
     {
         EvalItem item = fixture.DistinctImages(1, skip: 70)[0];
@@ -223,6 +253,15 @@ public sealed class GenerationEngineTests(EngineModelFixture fixture)
         GenerationResult result = (await EngineRequests.Start(engine, request).WaitAsync(Patience)).Result;
 
         Assert.Equal(expected.TokenIds, result.TokenIds);
+    }
+
+    private float[] HiddenState(EvalItem item)
+    {
+        var pixels = new float[fixture.Model.Preprocessor.TensorLength];
+        fixture.Model.Preprocessor.Preprocess(fixture.ImageBytes(item), pixels);
+        var hidden = new float[fixture.Model.VisionEdge.HiddenStateLength];
+        fixture.Model.VisionEdge.Run(pixels, 1, hidden);
+        return hidden;
     }
 
     [Fact]

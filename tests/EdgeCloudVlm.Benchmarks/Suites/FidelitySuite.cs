@@ -26,13 +26,18 @@ internal sealed class FidelitySuite : IBenchmarkSuite
     [
         "norm2x4-center-pca16-g1-s1-k16",
         "norm2x8-center-pca32-g1-s1-k64",
+        "norm2x8-center-g1-s1-k128",
+        "norm2x16-center-g1-s1-k128",
+        "norm2x16-center-g1-s1-k256",
         DefaultConfig,
         "norm2x16-center-g2-s2-k256",
         "norm4x32-center-g4-s3-k256",
         "norm8x32-center-g8-s4-k256",
     ];
 
-    private static readonly string[] PlainLadder = ["raw-g1-s2-k64", "raw-g1-s2-k256", "raw-g1-s3-k256"];
+    private const string PlainAtDefaultRate = "raw-g1-s2-k256";
+
+    private static readonly string[] PlainLadder = ["raw-g1-s1-k128", "raw-g1-s1-k256", "raw-g1-s2-k64", "raw-g1-s2-k256", "raw-g1-s3-k256"];
 
     public Task<JsonObject> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {
@@ -130,7 +135,8 @@ internal sealed class FidelitySuite : IBenchmarkSuite
             Measure(new Float16Codec(), "fp16"),
             Measure(new PerTokenIntCodec(8), "int8-per-token"),
             Measure(new PerTokenIntCodec(4), "int4-per-token"),
-            plain[1]!.DeepClone(),
+            // Plain VQ near the default's rate (its indices cost what the default's indices and statistics cost).
+            plain.Single(p => (string?)p!["name"] == $"plain-vq {PlainAtDefaultRate}")!.DeepClone(),
         };
         return Task.FromResult(result);
     }

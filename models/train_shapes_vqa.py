@@ -127,10 +127,13 @@ def training_step_loss(model: ShapesVlm, batch, tok, t_img: int, split_transform
     else:
         split, transform = split_transform
         img = model.vision.tail(transform(model.vision.head(preprocess(images), split)), split)
+    aux_loss = getattr(split_transform[1], "aux_loss", None) if split_transform is not None else None
     emb = model.lm.embed(ids)
     x = torch.cat([emb[:, :1], img, emb[:, 1 + t_img:]], dim=1)
     logits, _ = model.lm(x, pos, allowed)
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    if aux_loss is not None:
+        loss = loss + aux_loss
     with torch.no_grad():
         wrong = ((logits.argmax(-1) != labels) & (labels != -100)).numpy()
         segn, tmpln = seg.numpy(), tmpl.numpy()
@@ -292,7 +295,11 @@ class SplitQuantizers:
     RMS_LEVELS = 16
     MEAN_LEVELS = 2
 
-    def __init__(self, model: ShapesVlm, split: int, clean_fraction: float, refit_every: int, seed: int, log):
+    def __init__(self, model: ShapesVlm, split: int, clean_fraction: float, refit_every: int, seed: int, log,
+                 commitment: float = 0.0, commitment_rate: int = 1):
+        self.commitment = commitment
+        self.commitment_rate = commitment_rate
+        self.aux_loss = None
         self.model = model
         self.split = split
         self.clean_fraction = clean_fraction
@@ -383,14 +390,25 @@ class SplitQuantizers:
         return ((approx + self.center) * rms_q[:, None] + mean_q[:, None] + self.bias).reshape(x.shape)
 
     def __call__(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Per image: clean with probability `clean_fraction`, else quantized at a random rate."""
-        hidden = hidden.detach()
-        out = hidden.clone()
+        """Per image: clean with probability `clean_fraction`, else quantized at a random rate. When the edge half
+        trains too (`commitment` > 0), the quantization error is passed straight through to it and a commitment loss
+        pulls every token towards its reconstruction at the target rate, so the edge learns features that vector
+        quantization keeps."""
+        self.aux_loss = None
         with torch.no_grad():
+            quantized = hidden.detach().clone()
             for i in range(hidden.shape[0]):
                 if self.rng.random() >= self.clean_fraction:
-                    out[i] = self.quantize(hidden[i], int(self.rng.integers(len(self.RATES))))
-        return out
+                    quantized[i] = self.quantize(hidden[i].detach(), int(self.rng.integers(len(self.RATES))))
+        if not hidden.requires_grad:
+            return quantized
+        if self.commitment > 0:
+            with torch.no_grad():
+                target = self.quantize(hidden.detach(), self.commitment_rate)
+                centred = hidden.detach() - hidden.detach().mean(-1, keepdim=True)
+                scale = centred.pow(2).sum(-1).clamp(min=1e-6)
+            self.aux_loss = self.commitment * ((hidden - target).pow(2).sum(-1) / scale).mean()
+        return hidden + (quantized - hidden).detach()
 
 
 def freeze_edge(model: ShapesVlm, split: int):
@@ -859,6 +877,9 @@ def main():
     ap.add_argument("--robust-clean-fraction", type=float, default=0.3,
                     help="stage 4: share of images whose split tensor stays unquantized")
     ap.add_argument("--robust-refit-every", type=int, default=150)
+    ap.add_argument("--robust-commitment", type=float, default=0.0,
+                    help="stage 4: > 0 trains the edge half too, with this weight on a commitment loss towards its "
+                         "vector-quantized reconstruction (features that quantize well); 0 freezes the edge")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -936,9 +957,10 @@ def main():
         if args.robust_steps:
             # Stage 4: the edge half is frozen and the cloud half (tail blocks, projector, LM) keeps training on a mix
             # of clean and vector-quantized split tensors, so that low-rate frames cost little accuracy.
-            freeze_edge(model, args.split_layer)
+            if args.robust_commitment <= 0:
+                freeze_edge(model, args.split_layer)
             quantizers = SplitQuantizers(model, args.split_layer, args.robust_clean_fraction, args.robust_refit_every,
-                                         TRAIN_SEED + 3, log)
+                                         TRAIN_SEED + 3, log, args.robust_commitment)
             robust = train(model, tok, args, log, args.robust_steps, args.robust_lr, 50, TRAIN_SEED + 3,
                            args.extra_vision_lr_scale, (args.split_layer, quantizers), quantizers.on_step)
             stats.update({"robust_steps": robust["steps"], "robust_seconds": robust["train_seconds"],

@@ -871,7 +871,7 @@ def main():
     ap.add_argument("--extra-vision-lr-scale", type=float, default=0.5,
                     help="ViT learning-rate scale in stage 3 (stage 2 uses --vision-lr-scale)")
     ap.add_argument("--load-stage3", default="", help="skip stages 1-3 and load this stage-3 checkpoint")
-    ap.add_argument("--robust-steps", type=int, default=1200,
+    ap.add_argument("--robust-steps", type=int, default=0,
                     help="stage 4: steps that teach the cloud half to read vector-quantized split tensors (0 = none)")
     ap.add_argument("--robust-lr", type=float, default=5e-4)
     ap.add_argument("--robust-clean-fraction", type=float, default=0.3,

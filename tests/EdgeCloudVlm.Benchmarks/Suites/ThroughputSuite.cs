@@ -49,6 +49,8 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
                 ["tokens_per_s"] = run.TokensPerSecond,
                 ["ttft_ms_p50"] = run.TtftP50Ms,
                 ["mean_batch"] = run.Counters.DecodeRows / (double)run.Counters.DecodeSteps,
+                ["cores_busy"] = run.CoresBusy,
+                ["cpu_ms_per_request"] = run.CoresBusy * 1000 / run.RequestsPerSecond,
             });
         }
 
@@ -140,6 +142,7 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
         var tokens = new int[requests.Length];
         var next = -1;
         var before = engine.Counters.Snapshot();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
         var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
@@ -166,6 +169,7 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
         }, cancellationToken)).ToArray();
         await Task.WhenAll(workers);
         var wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
         var counters = engine.Counters.Snapshot() - before;
         var total = tokens.Sum();
         return new LoadResult(
@@ -175,6 +179,7 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
             requests.Length / (wall / 1000),
             Timing.Percentile(ttft, 0.5),
             Timing.Percentile(ttft, 0.99),
+            cpu / wall,
             counters);
     }
 
@@ -239,5 +244,6 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
         double RequestsPerSecond,
         double TtftP50Ms,
         double TtftP99Ms,
+        double CoresBusy,
         EngineCountersSnapshot Counters);
 }

@@ -65,6 +65,11 @@ public sealed class AlignedVqCodec : IFeatureCodec
             throw new ArgumentException($"Expected {tokens} x {dimension} values (1..{FrameFormat.MaxExtent} tokens), got {features.Length}.", nameof(features));
         }
 
+        if (_codebook.Positions > 0 && tokens != _codebook.Positions)
+        {
+            throw new ArgumentException($"The codebook's position bias is for {_codebook.Positions} tokens, the tensor has {tokens}.", nameof(tokens));
+        }
+
         var symbols = ArrayPool<int>.Shared.Rent(tokens * _columns);
         try
         {
@@ -134,7 +139,7 @@ public sealed class AlignedVqCodec : IFeatureCodec
             return FrameStatus.CodebookMismatch;
         }
 
-        if (header.Dimension != _codebook.Dimension)
+        if (header.Dimension != _codebook.Dimension || (_codebook.Positions > 0 && header.Tokens != _codebook.Positions))
         {
             return FrameStatus.ShapeMismatch;
         }
@@ -175,9 +180,15 @@ public sealed class AlignedVqCodec : IFeatureCodec
         }
     }
 
-    /// <summary>Encode then decode in memory: what the cloud will see for these features (used by training and evaluation).</summary>
+    /// <summary>Encode then decode in memory: what the cloud will see for these features (used by training and evaluation).
+    /// With a position bias, <paramref name="tokens"/> may span several frames one after another.</summary>
     public void RoundTrip(ReadOnlySpan<float> features, int tokens, Span<float> reconstruction)
     {
+        if (_codebook.Positions > 0 && tokens % _codebook.Positions != 0)
+        {
+            throw new ArgumentException($"The codebook's position bias is for frames of {_codebook.Positions} tokens; {tokens} is not a whole number of frames.", nameof(tokens));
+        }
+
         var symbols = ArrayPool<int>.Shared.Rent(tokens * _columns);
         try
         {
@@ -191,8 +202,9 @@ public sealed class AlignedVqCodec : IFeatureCodec
         }
     }
 
-    /// <summary>Alignment, projection and quantization: fills token-major symbols (statistics first, then group-major stage indices).</summary>
-    internal void ComputeSymbols(ReadOnlySpan<float> features, int tokens, Span<int> symbols)
+    /// <summary>Alignment, projection and quantization: fills token-major symbols (statistics first, then group-major stage
+    /// indices). <paramref name="firstToken"/> is the index of the first row in its stream of frames (for the position bias).</summary>
+    internal void ComputeSymbols(ReadOnlySpan<float> features, int tokens, Span<int> symbols, int firstToken = 0)
     {
         var dimension = _codebook.Dimension;
         var quantizedDimension = _codebook.QuantizedDimension;
@@ -212,7 +224,7 @@ public sealed class AlignedVqCodec : IFeatureCodec
         Array.Clear(group);
         try
         {
-            Align(features, tokens, aligned, symbols, group.AsSpan(0, dimension));
+            Align(features, tokens, aligned, symbols, group.AsSpan(0, dimension), firstToken);
             var vectors = aligned.AsSpan(0, tokens * dimension);
             if (projected is not null)
             {
@@ -269,16 +281,16 @@ public sealed class AlignedVqCodec : IFeatureCodec
         }
     }
 
-    private void Align(ReadOnlySpan<float> features, int tokens, Span<float> aligned, Span<int> symbols, Span<float> scratch)
+    private void Align(ReadOnlySpan<float> features, int tokens, Span<float> aligned, Span<int> symbols, Span<float> scratch, int firstToken)
     {
         var dimension = _codebook.Dimension;
         var alignment = _codebook.Document.Alignment;
         var center = alignment.Center;
-        var bias = alignment.ChannelBias;
         for (var t = 0; t < tokens; t++)
         {
             var target = aligned.Slice(t * dimension, dimension);
-            if (bias is not null)
+            var bias = Bias(firstToken + t);
+            if (!bias.IsEmpty)
             {
                 TensorPrimitives.Subtract(features.Slice(t * dimension, dimension), bias, target);
             }
@@ -304,8 +316,22 @@ public sealed class AlignedVqCodec : IFeatureCodec
         }
     }
 
+    /// <summary>The bias subtracted from the token at <paramref name="token"/> of a stream of frames: its position's row of
+    /// the position bias, else the channel bias, else nothing.</summary>
+    private ReadOnlySpan<float> Bias(int token)
+    {
+        var alignment = _codebook.Document.Alignment;
+        if (alignment.PositionBias is { } positions)
+        {
+            var dimension = _codebook.Dimension;
+            return positions.AsSpan(token % _codebook.Positions * dimension, dimension);
+        }
+
+        return alignment.ChannelBias;
+    }
+
     /// <summary>Rebuilds features from token-major symbols, as <see cref="Decode"/> does after unpacking.</summary>
-    internal void Reconstruct(ReadOnlySpan<int> symbols, int tokens, Span<float> features)
+    internal void Reconstruct(ReadOnlySpan<int> symbols, int tokens, Span<float> features, int firstToken = 0)
     {
         var dimension = _codebook.Dimension;
         var quantizedDimension = _codebook.QuantizedDimension;
@@ -358,7 +384,8 @@ public sealed class AlignedVqCodec : IFeatureCodec
                     TensorPrimitives.Add(row, mean, row);
                 }
 
-                if (alignment.ChannelBias is { } bias)
+                var bias = Bias(firstToken + t);
+                if (!bias.IsEmpty)
                 {
                     TensorPrimitives.Add(row, bias, row);
                 }

@@ -21,6 +21,13 @@ public sealed record AlignedVqConfig
     /// <summary>Subtract the calibration mean vector before projection and quantization.</summary>
     public bool Center { get; init; } = true;
 
+    /// <summary>
+    /// Subtract each token position's calibration mean (instead of one per-channel mean) before anything else, and add
+    /// it back after decoding. Learned position embeddings stay in a ViT's residual stream; removing them spares the
+    /// codebooks from spending centroids on positions the decoder already knows. Ties the codebook to one token count.
+    /// </summary>
+    public bool PositionBias { get; init; }
+
     /// <summary>Keep this many PCA components (null: quantize in channel space).</summary>
     public int? ProjectionDimension { get; init; }
 
@@ -63,6 +70,11 @@ public sealed record AlignedVqConfig
     {
         var text = new StringBuilder();
         text.Append(NormalizeTokens ? string.Create(CultureInfo.InvariantCulture, $"norm{MeanLevels}x{RmsLevels}") : "raw");
+        if (PositionBias)
+        {
+            text.Append("-pos");
+        }
+
         if (Center)
         {
             text.Append("-center");
@@ -101,6 +113,10 @@ public sealed record AlignedVqConfig
             else if (part == "center")
             {
                 config = config with { Center = true };
+            }
+            else if (part == "pos")
+            {
+                config = config with { PositionBias = true };
             }
             else if (part.StartsWith("pca", StringComparison.Ordinal))
             {

@@ -1,3 +1,4 @@
+using EdgeCloudVlm.Codec.Frames;
 using EdgeCloudVlm.Codec.Coding;
 using EdgeCloudVlm.Codec.Quantization;
 
@@ -23,6 +24,7 @@ public sealed class Codebook
         QuantizedDimension = document.Projection?.OutputDimension ?? Dimension;
         Groups = document.Quantizer.Groups;
         Stages = document.Quantizer.Stages;
+        Positions = document.Alignment.PositionBias is { } positionBias ? positionBias.Length / Dimension : 0;
 
         var stageCount = Groups * Stages;
         Centroids = new CentroidSet[stageCount];
@@ -66,6 +68,9 @@ public sealed class Codebook
 
     /// <summary>Whether tokens are normalized by mean and RMS (AlignedVQ) or quantized raw (plain VQ).</summary>
     public bool NormalizesTokens { get; }
+
+    /// <summary>Tokens per frame the codebook's position bias is for; 0 when it has none (any token count).</summary>
+    public int Positions { get; }
 
     /// <summary>Length of the vector the quantizer sees (after an optional projection).</summary>
     public int QuantizedDimension { get; }
@@ -178,6 +183,12 @@ public sealed class Codebook
         if (alignment.ChannelBias is { } bias && bias.Length != dimension)
         {
             throw new InvalidDataException($"Codebook channel bias has {bias.Length} values for dimension {dimension}.");
+        }
+
+        if (alignment.PositionBias is { } positionBias
+            && (positionBias.Length == 0 || positionBias.Length % dimension != 0 || positionBias.Length / dimension > FrameFormat.MaxExtent))
+        {
+            throw new InvalidDataException($"Codebook position bias has {positionBias.Length} values, not whole rows of dimension {dimension}.");
         }
 
         var quantizedDimension = dimension;

@@ -65,6 +65,13 @@ public sealed class AlignmentSection
     /// dominating each token's RMS. Null for none.
     /// </summary>
     [Key(6)] public float[]? ChannelBias { get; set; }
+
+    /// <summary>
+    /// Per-position mean of the raw calibration features, positions x dimension, row-major; subtracted from the token
+    /// at each position instead of <see cref="ChannelBias"/>. Its row count is the only token count the codebook
+    /// accepts. Null for none.
+    /// </summary>
+    [Key(7)] public float[]? PositionBias { get; set; }
 }
 
 /// <summary>A PCA basis fitted on calibration vectors.</summary>

@@ -36,6 +36,10 @@ public sealed record CodebookTrainingOptions
 
     /// <summary>At most this many vectors (a deterministic sample) feed the PCA covariance.</summary>
     public int MaxProjectionSamples { get; init; } = 16_384;
+
+    /// <summary>Tokens per frame of the calibration features (frames one after another); needed by configurations
+    /// with a position bias, ignored otherwise. 0 when unknown.</summary>
+    public int TokensPerFrame { get; init; }
 }
 
 /// <summary>Progress of a training run: which step, and k-means' own progress inside it.</summary>
@@ -84,7 +88,26 @@ public static class CodebookTrainer
         Report("token statistics");
         var aligned = new float[features.Length];
         var debiased = features;
-        if (config.Center)
+        if (config.PositionBias)
+        {
+            var positions = options.TokensPerFrame;
+            if (positions <= 0 || count % positions != 0)
+            {
+                throw new ArgumentException(
+                    $"A position-bias configuration needs TokensPerFrame, and whole frames of calibration features ({count} tokens, {positions} per frame).",
+                    nameof(options));
+            }
+
+            var bias = PositionMeans(features, count / positions, positions, dimension);
+            document.Alignment.PositionBias = bias;
+            for (var t = 0; t < count; t++)
+            {
+                TensorPrimitives.Subtract(features.Slice(t * dimension, dimension), bias.AsSpan(t % positions * dimension, dimension), aligned.AsSpan(t * dimension, dimension));
+            }
+
+            debiased = aligned;
+        }
+        else if (config.Center)
         {
             document.Alignment.ChannelBias = ColumnMeans(features, count, dimension);
             for (var t = 0; t < count; t++)
@@ -103,7 +126,7 @@ public static class CodebookTrainer
                 aligned = ResampleByWeight(aligned, weights, dimension, options.Seed);
             }
         }
-        else if (!config.Center)
+        else if (!config.Center && !config.PositionBias)
         {
             features.CopyTo(aligned);
         }
@@ -274,6 +297,30 @@ public static class CodebookTrainer
     }
 
     /// <summary>
+    /// Mean of each token position over <paramref name="frames"/> frames of <paramref name="positions"/> tokens.
+    /// </summary>
+    private static float[] PositionMeans(ReadOnlySpan<float> features, int frames, int positions, int dimension)
+    {
+        var sums = new double[positions * dimension];
+        for (var f = 0; f < frames; f++)
+        {
+            var frame = features.Slice(f * positions * dimension, positions * dimension);
+            for (var i = 0; i < sums.Length; i++)
+            {
+                sums[i] += frame[i];
+            }
+        }
+
+        var means = new float[sums.Length];
+        for (var i = 0; i < sums.Length; i++)
+        {
+            means[i] = (float)(sums[i] / frames);
+        }
+
+        return means;
+    }
+
+    /// <summary>
     /// One pass of the finished quantizer over the (unweighted) calibration features: frequency tables from the symbols
     /// it gives, and the relative error of the reconstruction (which the tables do not affect). Returns the error.
     /// </summary>
@@ -303,14 +350,14 @@ public static class CodebookTrainer
             var rows = Math.Min(chunk, count - start);
             var span = symbols.AsSpan(0, rows * columns);
             var source = features.Slice(start * dimension, rows * dimension);
-            codec.ComputeSymbols(source, rows, span);
+            codec.ComputeSymbols(source, rows, span, start);
             for (var i = 0; i < span.Length; i++)
             {
                 counts[i % columns][span[i]]++;
             }
 
             var target = reconstruction.AsSpan(0, rows * dimension);
-            codec.Reconstruct(span, rows, target);
+            codec.Reconstruct(span, rows, target, start);
             for (var i = 0; i < source.Length; i++)
             {
                 double delta = source[i] - target[i];

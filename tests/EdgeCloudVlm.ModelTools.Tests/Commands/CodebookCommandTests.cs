@@ -76,7 +76,7 @@ public sealed class CodebookCommandTests : IDisposable
             var codebook = CodebookFile.Load(Path.Combine(model, (string)entry["file"]!), id);
             Assert.Equal((int)manifest["vision"]!["hidden_dim"]!, codebook.Dimension);
             Assert.Equal((string?)entry["config"], codebook.Document.Training.Configuration);
-            Assert.True(codebook.NormalizesTokens);
+            Assert.Contains(codebook.Positions, new[] { 0, (int)manifest["vision"]!["tokens"]! });
             _ = new AlignedVqCodec(codebook);
         }
     }

@@ -32,14 +32,16 @@ public sealed class CodebookTarget : IFuzzTarget
         // A loaded codebook is trusted from here on: using it must not fail.
         var codec = new AlignedVqCodec(codebook);
         int dimension = codebook.Dimension;
-        var features = new float[ProbeTokens * dimension];
+        // A codebook with a position bias takes frames of its own token count only.
+        int tokens = codebook.Positions > 0 ? codebook.Positions : ProbeTokens;
+        var features = new float[tokens * dimension];
         for (int i = 0; i < features.Length; i++)
         {
             features[i] = (float)Math.Sin(i * 0.37) * (1 + (i % 7));
         }
 
-        var frame = new byte[codec.GetMaxFrameLength(ProbeTokens, dimension)];
-        int length = codec.Encode(features, ProbeTokens, dimension, frame);
+        var frame = new byte[codec.GetMaxFrameLength(tokens, dimension)];
+        int length = codec.Encode(features, tokens, dimension, frame);
         FrameStatus status = codec.Decode(frame.AsSpan(0, length), features, out _);
         if (status != FrameStatus.Ok)
         {

@@ -109,6 +109,7 @@ internal static class CodebookCommand
                         ModelId = manifest.Name,
                         SplitName = $"vision.block{manifest.Vision.SplitLayer}.input",
                         DataDescription = $"{imagePaths.Count} images from {Path.GetFileName(Path.GetFullPath(imageFolder))}, split tensor of {manifest.Name}",
+                        TokensPerFrame = manifest.Vision.Tokens,
                     },
                     new SynchronousProgress<CodebookTrainingProgress>(p => bar.Draw(p.Step, p.StepIndex, p.StepCount)),
                     cancellationToken);

@@ -34,6 +34,9 @@ internal static unsafe class KMeansMiniBatch
         }
 
         float[] batch = ArrayPool<float>.Shared.Rent(batchSize * d);
+
+        // Dirty pooled memory (possibly NaN) must not reach the blocked kernels through a short last batch.
+        Array.Clear(batch);
         var batchIndices = new int[batchSize];
         var batchDistances = new float[batchSize];
         try

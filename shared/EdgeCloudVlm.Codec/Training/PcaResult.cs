@@ -114,6 +114,10 @@ public sealed record PcaResult(float[] Mean, float[] Components, double[] Varian
             ParallelChunks.For(n, ParallelRows, degree, (start, end) =>
             {
                 float[] scratch = ArrayPool<float>.Shared.Rent(PcaKernels.RowBlock * d);
+
+                // Pooled arrays come back dirty, possibly with NaN from a hostile frame decoded elsewhere in the
+                // process; the kernel works in whole row blocks, so start from zeros.
+                Array.Clear(scratch);
                 try
                 {
                     fixed (float* s = scratch)

@@ -336,6 +336,14 @@ public sealed class AlignedVqCodec : IFeatureCodec
         var dimension = _codebook.Dimension;
         var quantizedDimension = _codebook.QuantizedDimension;
         var projected = _codebook.ProjectionTransposed is null ? null : ArrayPool<float>.Shared.Rent(tokens * quantizedDimension);
+
+        // The whole pooled array, not only the rows used: the blocked projection kernel may read past the last row, and
+        // a dirty pool can hold NaN from a hostile frame (NaN times a zero weight is still NaN).
+        if (projected is not null)
+        {
+            Array.Clear(projected);
+        }
+
         try
         {
             var quantized = projected is null ? features : projected.AsSpan(0, tokens * quantizedDimension);

@@ -94,7 +94,8 @@ public sealed class VitActivationGenerator
             throw new ArgumentException($"Destination must hold {Tokens} x {Dimension} values.", nameof(destination));
         }
 
-        var random = new Random(HashCode.Combine(sampleSeed, 0x5eed));
+        // Not HashCode.Combine: it is seeded per process, so the same sample seed would draw another frame each run.
+        var random = new Random(unchecked((sampleSeed * -1640531535) ^ 0x5eed));
         var side = Math.Max(1, (int)Math.Sqrt(Tokens - 1));
         var regionPrototypes = new int[((side / 4) + 1) * ((side / 4) + 1)];
         for (var i = 0; i < regionPrototypes.Length; i++)

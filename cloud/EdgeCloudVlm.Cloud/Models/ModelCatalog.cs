@@ -106,8 +106,10 @@ internal sealed partial class ModelCatalog(
         {
             readiness.MarkNotReady(Hosting.CloudServiceExtensions.ModelsReadinessComponent, "models are loading");
             Load(stoppingToken);
-            _loaded.TrySetResult();
+
+            // Ready first: whoever awaits WhenLoaded may run on this thread at once and expects a ready service.
             readiness.MarkReady(Hosting.CloudServiceExtensions.ModelsReadinessComponent);
+            _loaded.TrySetResult();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

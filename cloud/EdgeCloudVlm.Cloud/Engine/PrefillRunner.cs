@@ -76,14 +76,7 @@ internal sealed class PrefillRunner
             }
 
             mask.AsSpan(0, n * length).Fill(1);
-            present = new KvCache(_decoder.Layers, n, _decoder.Heads, length, _decoder.HeadDim, clear: false);
-            using (KvCache empty = _decoder.CreateEmptyCache(n))
-            {
-                var batch = new DecoderBatch(n, length, inputs.AsMemory(0, n * length * _hidden), mask.AsMemory(0, n * length),
-                    positions.AsMemory(0, n * length), empty);
-                _decoder.Run(batch, logits.AsMemory(0, n * length * _vocab), present, cancellationToken);
-            }
-
+            present = RunWithoutPast(n, length, inputs, mask, positions, logits, cancellationToken);
             CopyLast(logits, n, length, lastLogits);
             KvCache result = present;
             present = null;
@@ -148,13 +141,7 @@ internal sealed class PrefillRunner
             }
 
             mask.AsSpan(0, count * length).Fill(1);
-            present = new KvCache(_decoder.Layers, count, _decoder.Heads, length, _decoder.HeadDim, clear: false);
-            using (KvCache empty = _decoder.CreateEmptyCache(count))
-            {
-                var batch = new DecoderBatch(count, length, inputs.AsMemory(0, count * rowLength), mask.AsMemory(0, count * length),
-                    positions.AsMemory(0, count * length), empty);
-                _decoder.Run(batch, logits.AsMemory(0, count * length * _vocab), present, cancellationToken);
-            }
+            present = RunWithoutPast(count, length, inputs, mask, positions, logits, cancellationToken);
 
             KvCache result = present;
             present = null;
@@ -239,6 +226,26 @@ internal sealed class PrefillRunner
             ArrayPool<long>.Shared.Return(mask);
             ArrayPool<long>.Shared.Return(positions);
             ArrayPool<float>.Shared.Return(logits);
+        }
+    }
+
+    /// <summary>One decoder call over <paramref name="n"/> rows of <paramref name="length"/> new positions and no past;
+    /// returns the present cache [n, heads, length, head_dim], which the caller owns.</summary>
+    private KvCache RunWithoutPast(int n, int length, float[] inputs, long[] mask, long[] positions, float[] logits, CancellationToken cancellationToken)
+    {
+        var present = new KvCache(_decoder.Layers, n, _decoder.Heads, length, _decoder.HeadDim, clear: false);
+        try
+        {
+            using KvCache empty = _decoder.CreateEmptyCache(n);
+            var batch = new DecoderBatch(n, length, inputs.AsMemory(0, n * length * _hidden), mask.AsMemory(0, n * length),
+                positions.AsMemory(0, n * length), empty);
+            _decoder.Run(batch, logits.AsMemory(0, n * length * _vocab), present, cancellationToken);
+            return present;
+        }
+        catch
+        {
+            present.Dispose();
+            throw;
         }
     }
 

@@ -19,6 +19,10 @@ public sealed class AlignedVqCodec : IFeatureCodec
     private readonly Codebook _codebook;
     private readonly AlignedVqCodecOptions _options;
     private readonly FrequencyTable[] _tables;
+
+    // What rANS cycles through, one table per symbol: the column tables, or with position tables one run of columns
+    // per token position (such a codebook only takes frames of exactly its own token count).
+    private readonly FrequencyTable[] _codingTables;
     private readonly int _statisticColumns;
     private readonly int _columns;
 
@@ -37,6 +41,7 @@ public sealed class AlignedVqCodec : IFeatureCodec
         }
 
         codebook.IndexTables.CopyTo(_tables, _statisticColumns);
+        _codingTables = codebook.PositionIndexTables is { } byPosition ? PerPositionTables(byPosition) : _tables;
     }
 
     /// <inheritdoc />
@@ -48,7 +53,7 @@ public sealed class AlignedVqCodec : IFeatureCodec
     /// <inheritdoc />
     public int GetMaxFrameLength(int tokens, int dimension)
     {
-        var payload = Math.Max(PackedPayloadLength(tokens), RansCoder.MaxEncodedLength(tokens * _columns, _tables));
+        var payload = Math.Max(PackedPayloadLength(tokens), RansCoder.MaxEncodedLength(tokens * _columns, _codingTables));
         return FrameFormat.FrameLength(FrameKind.VectorQuantized, payload);
     }
 
@@ -86,13 +91,13 @@ public sealed class AlignedVqCodec : IFeatureCodec
     /// <summary>Writes a frame from already computed token-major symbols (statistics first, then group-major stage indices).</summary>
     internal int EncodeSymbols(ReadOnlySpan<int> tokenMajor, int tokens, int dimension, Span<byte> destination)
     {
-        var payload = ArrayPool<byte>.Shared.Rent(Math.Max(PackedPayloadLength(tokens), RansCoder.MaxEncodedLength(tokens * _columns, _tables)));
+        var payload = ArrayPool<byte>.Shared.Rent(Math.Max(PackedPayloadLength(tokens), RansCoder.MaxEncodedLength(tokens * _columns, _codingTables)));
         try
         {
             var flags = _codebook.NormalizesTokens ? FrameFlags.TokenStatistics : FrameFlags.None;
             var payloadLength = PackedPayloadLength(tokens);
             if (_options.EntropyCoding
-                && RansCoder.Encode(tokenMajor, _tables, payload, out var codedLength) == OperationStatus.Done
+                && RansCoder.Encode(tokenMajor, _codingTables, payload, out var codedLength) == OperationStatus.Done
                 && codedLength < payloadLength)
             {
                 // rANS carries a fixed state flush, so on very small frames packing can be smaller: keep whichever is.
@@ -157,7 +162,7 @@ public sealed class AlignedVqCodec : IFeatureCodec
             var tokenMajor = symbols.AsSpan(0, tokens * _columns);
             if ((header.Flags & FrameFlags.EntropyCoded) != 0)
             {
-                if (RansCoder.Decode(payload, _tables, tokenMajor) != OperationStatus.Done)
+                if (RansCoder.Decode(payload, _codingTables, tokenMajor) != OperationStatus.Done)
                 {
                     return FrameStatus.CorruptPayload;
                 }
@@ -406,6 +411,21 @@ public sealed class AlignedVqCodec : IFeatureCodec
                 ArrayPool<float>.Shared.Return(projected);
             }
         }
+    }
+
+    private FrequencyTable[] PerPositionTables(FrequencyTable[][] byPosition)
+    {
+        var positions = _codebook.Positions;
+        var tables = new FrequencyTable[positions * _columns];
+        for (var t = 0; t < positions; t++)
+        {
+            for (var c = 0; c < _columns; c++)
+            {
+                tables[(t * _columns) + c] = c < _statisticColumns ? _tables[c] : byPosition[c - _statisticColumns][t];
+            }
+        }
+
+        return tables;
     }
 
     private int PackedPayloadLength(int tokens)

@@ -104,6 +104,9 @@ public sealed class PositionBiasTests
 
         Assert.Equal(trained.Document.Alignment.PositionBias, loaded.Document.Alignment.PositionBias);
         Assert.Equal(Tokens, loaded.Positions);
+        Assert.Equal(
+            trained.Document.Quantizer.Codebooks[0].PositionFrequencies!.Select(table => table.Frequencies),
+            loaded.Document.Quantizer.Codebooks[0].PositionFrequencies!.Select(table => table.Frequencies));
     }
 
     [Fact]
@@ -113,6 +116,91 @@ public sealed class PositionBiasTests
         document.Alignment.PositionBias = new float[Dimension + 1];
 
         Assert.Throws<InvalidDataException>(() => CodebookFile.Create(document));
+    }
+
+    [Fact]
+    public void Train_WithPositionBias_StoresAnIndexTablePerPositionInEveryStage()
+    {
+        Codebook positional = Train("raw-pos-g1-s2-k16");
+        Codebook plain = Train("raw-g1-s2-k16");
+
+        Assert.All(positional.Document.Quantizer.Codebooks, stage =>
+        {
+            Assert.NotNull(stage.PositionFrequencies);
+            Assert.Equal(Tokens, stage.PositionFrequencies!.Length);
+            Assert.All(stage.PositionFrequencies, table => Assert.Equal(stage.Size, table.Frequencies.Length));
+        });
+        Assert.All(plain.Document.Quantizer.Codebooks, stage => Assert.Null(stage.PositionFrequencies));
+    }
+
+    [Fact]
+    public void Encode_ContentThatDependsOnPosition_PositionTablesGiveSmallerFramesThatDecodeTheSame()
+    {
+        const int tokens = 64;
+        float[] calibration = Frames(seed: 5, frames: 200, tokens, favoured: 0.9);
+        float[] evaluation = Frames(seed: 6, frames: 3, tokens, favoured: 0.9);
+        Codebook withTables = CodebookTrainer.Train(calibration, Dimension, AlignedVqConfig.Parse("raw-pos-g1-s1-k16"),
+            new CodebookTrainingOptions { Seed = 3, Iterations = 15, TokensPerFrame = tokens, MaxDegreeOfParallelism = 1 });
+        CodebookDocument stripped = CodebookFile.Load(withTables.FileBytes.ToArray(), withTables.Id).Document;
+        foreach (StageCodebook stage in stripped.Quantizer.Codebooks)
+        {
+            stage.PositionFrequencies = null;
+        }
+
+        var positional = new AlignedVqCodec(withTables);
+        var columnOnly = new AlignedVqCodec(CodebookFile.Create(stripped));
+        int positionalBytes = 0, columnOnlyBytes = 0;
+        int size = tokens * Dimension;
+        for (int f = 0; f < 3; f++)
+        {
+            ReadOnlySpan<float> frame = evaluation.AsSpan(f * size, size);
+            positionalBytes += EncodeDecode(positional, frame, tokens, out float[] fromPositional);
+            columnOnlyBytes += EncodeDecode(columnOnly, frame, tokens, out float[] fromColumnOnly);
+            Assert.Equal(fromColumnOnly, fromPositional);
+        }
+
+        Assert.True(positionalBytes + 15 < columnOnlyBytes, $"{positionalBytes} bytes with position tables, {columnOnlyBytes} without");
+    }
+
+    [Fact]
+    public void File_PositionTablesNotOnePerPosition_IsInvalidData()
+    {
+        CodebookDocument document = Train("raw-pos-g1-s1-k16").Document;
+        StageCodebook stage = document.Quantizer.Codebooks[0];
+        stage.PositionFrequencies = stage.PositionFrequencies![..(Tokens - 1)];
+
+        var error = Assert.Throws<InvalidDataException>(() => CodebookFile.Create(document));
+
+        Assert.Contains("one per position", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void File_PositionTablesInOnlySomeStages_IsInvalidData()
+    {
+        CodebookDocument document = Train("raw-pos-g1-s2-k16").Document;
+        document.Quantizer.Codebooks[1].PositionFrequencies = null;
+
+        Assert.Throws<InvalidDataException>(() => CodebookFile.Create(document));
+    }
+
+    [Fact]
+    public void File_PositionTablesWithoutPositionBias_IsInvalidData()
+    {
+        CodebookDocument document = Train("raw-pos-g1-s1-k16").Document;
+        document.Alignment.PositionBias = null;
+        document.Alignment.ChannelBias = new float[Dimension];
+
+        Assert.Throws<InvalidDataException>(() => CodebookFile.Create(document));
+    }
+
+    private static int EncodeDecode(AlignedVqCodec codec, ReadOnlySpan<float> frame, int tokens, out float[] decoded)
+    {
+        var bytes = new byte[codec.GetMaxFrameLength(tokens, Dimension)];
+        int length = codec.Encode(frame, tokens, Dimension, bytes);
+        decoded = new float[tokens * Dimension];
+        Assert.Equal(FrameStatus.Ok, codec.Decode(bytes.AsSpan(0, length), decoded, out FrameHeader header));
+        Assert.True((header.Flags & FrameFlags.EntropyCoded) != 0);
+        return length;
     }
 
     private static Codebook Train(string config) =>
@@ -140,11 +228,15 @@ public sealed class PositionBiasTests
         return error / variance;
     }
 
-    /// <summary>Per position a fixed vector of scale 3, plus content: one of 6 prototypes of scale 1 and noise of 0.05.</summary>
-    private static float[] Frames(int seed, int frames)
+    /// <summary>
+    /// Per position a fixed vector of scale 3, plus content: one of 6 prototypes of scale 1 and noise of 0.05. With
+    /// <paramref name="favoured"/> &gt; 0, that share of the tokens at position t take prototype t mod 6 (as most patches
+    /// at one place of an image are background), the rest a uniform one.
+    /// </summary>
+    private static float[] Frames(int seed, int frames, int tokens = Tokens, double favoured = 0)
     {
         var structure = new Random(12345);
-        var positions = new float[Tokens * Dimension];
+        var positions = new float[tokens * Dimension];
         var prototypes = new float[6 * Dimension];
         for (int i = 0; i < positions.Length; i++)
         {
@@ -157,15 +249,20 @@ public sealed class PositionBiasTests
         }
 
         var random = new Random(seed);
-        var data = new float[frames * Tokens * Dimension];
+        var data = new float[frames * tokens * Dimension];
         for (int f = 0; f < frames; f++)
         {
-            for (int t = 0; t < Tokens; t++)
+            for (int t = 0; t < tokens; t++)
             {
                 int prototype = random.Next(6);
+                if (random.NextDouble() < favoured)
+                {
+                    prototype = t % 6;
+                }
+
                 for (int d = 0; d < Dimension; d++)
                 {
-                    data[(((f * Tokens) + t) * Dimension) + d] = positions[(t * Dimension) + d] + prototypes[(prototype * Dimension) + d] + (0.05f * Gaussian(random));
+                    data[(((f * tokens) + t) * Dimension) + d] = positions[(t * Dimension) + d] + prototypes[(prototype * Dimension) + d] + (0.05f * Gaussian(random));
                 }
             }
         }

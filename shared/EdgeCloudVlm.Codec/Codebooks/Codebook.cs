@@ -36,6 +36,8 @@ public sealed class Codebook
             IndexTables[i] = ToTable(stage.Frequencies, stage.Size, $"codebook {i}");
         }
 
+        PositionIndexTables = PositionTables(document.Quantizer.Codebooks, Positions);
+
         if (NormalizesTokens)
         {
             MeanTable = ToTable(document.Alignment.RelativeMeanFrequencies, document.Alignment.RelativeMeanLevels.Length, "mean statistic");
@@ -86,6 +88,10 @@ public sealed class Codebook
 
     /// <summary>Index frequency tables indexed like <see cref="Centroids"/>.</summary>
     internal FrequencyTable[] IndexTables { get; }
+
+    /// <summary>Index frequency tables per stage codebook and token position ([stage][position]); null when the codebook
+    /// has none (then every position uses <see cref="IndexTables"/>).</summary>
+    internal FrequencyTable[][]? PositionIndexTables { get; }
 
     /// <summary>Frequency table of the mean symbols, when tokens are normalized.</summary>
     internal FrequencyTable? MeanTable { get; }
@@ -148,6 +154,34 @@ public sealed class Codebook
         }
 
         return FrequencyTable.FromFrequencies(section.Frequencies, section.ScaleBits);
+    }
+
+    private static FrequencyTable[][]? PositionTables(StageCodebook[] stages, int positions)
+    {
+        if (Array.TrueForAll(stages, stage => stage.PositionFrequencies is null))
+        {
+            return null;
+        }
+
+        var tables = new FrequencyTable[stages.Length][];
+        for (var i = 0; i < stages.Length; i++)
+        {
+            var sections = stages[i].PositionFrequencies;
+            if (positions == 0 || sections is null || sections.Length != positions)
+            {
+                throw new InvalidDataException(
+                    $"Codebook {i} has {sections?.Length ?? 0} position frequency tables; a codebook with them needs one per position of its position bias ({positions}) in every stage.");
+            }
+
+            tables[i] = new FrequencyTable[positions];
+            for (var position = 0; position < positions; position++)
+            {
+                tables[i][position] = ToTable(sections[position] ?? throw new InvalidDataException($"Codebook {i} position {position} frequency table is missing."),
+                    stages[i].Size, $"codebook {i} position {position}");
+            }
+        }
+
+        return tables;
     }
 
     private static void Validate(CodebookDocument document)

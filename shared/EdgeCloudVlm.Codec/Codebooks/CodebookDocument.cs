@@ -123,6 +123,13 @@ public sealed class StageCodebook
 
     /// <summary>Index frequencies on the calibration set.</summary>
     [Key(3)] public FrequencySection? Frequencies { get; set; }
+
+    /// <summary>
+    /// Index frequencies at each token position, for codebooks with a position bias (null otherwise). Entropy coding
+    /// then uses the table of the token's position: a background patch at a given position almost always lands in the
+    /// same few cells, which one table for all positions cannot know.
+    /// </summary>
+    [Key(4)] public FrequencySection[]? PositionFrequencies { get; set; }
 }
 
 /// <summary>A normalized frequency table as stored.</summary>

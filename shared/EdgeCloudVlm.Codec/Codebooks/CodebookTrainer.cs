@@ -341,6 +341,13 @@ public static class CodebookTrainer
             counts[c] = new long[alphabet];
         }
 
+        var positions = document.Alignment.PositionBias is { } positionBias ? positionBias.Length / dimension : 0;
+        var positionCounts = new long[positions * columns][];
+        for (var i = 0; i < positionCounts.Length; i++)
+        {
+            positionCounts[i] = new long[counts[i % columns].Length];
+        }
+
         const int chunk = 1024;
         var symbols = new int[chunk * columns];
         var reconstruction = new float[Math.Min(count, chunk) * dimension];
@@ -354,6 +361,18 @@ public static class CodebookTrainer
             for (var i = 0; i < span.Length; i++)
             {
                 counts[i % columns][span[i]]++;
+            }
+
+            if (positions > 0)
+            {
+                for (var r = 0; r < rows; r++)
+                {
+                    var position = (start + r) % positions;
+                    for (var c = statistics; c < columns; c++)
+                    {
+                        positionCounts[(position * columns) + c][span[(r * columns) + c]]++;
+                    }
+                }
             }
 
             var target = reconstruction.AsSpan(0, rows * dimension);
@@ -374,10 +393,41 @@ public static class CodebookTrainer
 
         for (var c = statistics; c < columns; c++)
         {
-            document.Quantizer.Codebooks[c - statistics].Frequencies = ToSection(FrequencyTable.FromCounts(counts[c]));
+            var stage = document.Quantizer.Codebooks[c - statistics];
+            stage.Frequencies = ToSection(FrequencyTable.FromCounts(counts[c]));
+            stage.PositionFrequencies = positions == 0 ? null : PositionSections(counts[c], positionCounts, positions, columns, c);
         }
 
         return energy == 0 ? 0 : error / energy;
+    }
+
+    /// <summary>Calibration samples' worth of weight the all-position distribution gets in each position's table, so
+    /// that a cell a position never used in calibration costs a few bits more, not the table's floor.</summary>
+    internal const int PositionPriorWeight = 32;
+
+    private static FrequencySection[] PositionSections(long[] all, long[][] positionCounts, int positions, int columns, int column)
+    {
+        // p(symbol | position) ∝ n(position, symbol) + w · n(symbol) / N, scaled by N to stay in integers.
+        long total = 0;
+        foreach (var n in all)
+        {
+            total += n;
+        }
+
+        var sections = new FrequencySection[positions];
+        var mixed = new long[all.Length];
+        for (var position = 0; position < positions; position++)
+        {
+            var counts = positionCounts[(position * columns) + column];
+            for (var s = 0; s < mixed.Length; s++)
+            {
+                mixed[s] = (counts[s] * total) + (PositionPriorWeight * all[s]);
+            }
+
+            sections[position] = ToSection(FrequencyTable.FromCounts(mixed));
+        }
+
+        return sections;
     }
 
     /// <summary>Lloyd-Max levels of a scalar (1-D k-means), sorted and made strictly increasing.</summary>

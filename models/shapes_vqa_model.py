@@ -144,6 +144,10 @@ class LmAttention(nn.Module):
         self.k = nn.Linear(cfg.lm_dim, cfg.lm_dim, bias=False)
         self.v = nn.Linear(cfg.lm_dim, cfg.lm_dim, bias=False)
         self.o = nn.Linear(cfg.lm_dim, cfg.lm_dim, bias=False)
+        # Training only: when set, forward keeps its attention probabilities [B, heads, S, P+S] in `last_attention`
+        # for the retrieval loss (see train_shapes_vqa.retrieval_loss). Never set during export.
+        self.keep_attention = False
+        self.last_attention = None
 
     def forward(self, x, cos, sin, allowed, past_k=None, past_v=None):
         b, s, d = x.shape
@@ -157,7 +161,10 @@ class LmAttention(nn.Module):
             v = torch.cat([past_v, v], dim=2)
         scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim))
         scores = scores.masked_fill(~allowed, NEG_INF)
-        out = torch.softmax(scores, dim=-1) @ v
+        att = torch.softmax(scores, dim=-1)
+        if self.keep_attention:
+            self.last_attention = att
+        out = att @ v
         return self.o(out.transpose(1, 2).reshape(b, s, d)), k, v
 
 

@@ -21,19 +21,21 @@ internal sealed class FidelitySuite : IBenchmarkSuite
 {
     /// <summary>The demo model's default, also shipped in its folder: position alignment, no per-token statistics (on
     /// this model they cost more bits than they save).</summary>
-    internal const string DefaultConfig = "raw-pos-g1-s2-k64";
+    internal const string DefaultConfig = "raw-pos-g1-s2-k256";
 
     /// <summary>Plain VQ with the default's index bits.</summary>
-    private const string PlainAtDefaultRate = "raw-g1-s2-k64";
+    private const string PlainAtDefaultRate = "raw-g1-s2-k256";
 
     private static readonly string[] RateLadder =
     [
         "raw-pos-g1-s1-k16",
         "raw-pos-g1-s1-k128",
         "raw-pos-g1-s1-k256",
+        "raw-pos-g1-s2-k64",
+        "raw-pos-g1-s2-k128",
+        "raw-pos-g1-s3-k64",
         DefaultConfig,
         "norm2x16-center-g1-s1-k256",
-        "raw-pos-g1-s2-k256",
         "norm2x16-center-g1-s2-k64",
         "raw-pos-g2-s2-k256",
         "norm2x16-center-g2-s2-k256",
@@ -41,7 +43,7 @@ internal sealed class FidelitySuite : IBenchmarkSuite
         "norm8x32-center-g8-s4-k256",
     ];
 
-    private static readonly string[] PlainLadder = ["raw-g1-s1-k16", "raw-g1-s1-k128", "raw-g1-s1-k256", PlainAtDefaultRate, "raw-g1-s2-k256", "raw-g1-s3-k256"];
+    private static readonly string[] PlainLadder = ["raw-g1-s1-k16", "raw-g1-s1-k128", "raw-g1-s1-k256", "raw-g1-s2-k64", PlainAtDefaultRate, "raw-g1-s3-k256"];
 
     public Task<JsonObject> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {

@@ -942,7 +942,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-images", type=int, default=250)
     ap.add_argument("--eval-per-image", type=int, default=3)
-    ap.add_argument("--calib-images", type=int, default=256)
+    ap.add_argument("--calib-images", type=int, default=768)
     ap.add_argument("--bench", type=int, default=0, help="time this many training steps and exit")
     ap.add_argument("--skip-train", action="store_true", help="reuse .work/checkpoint.pt")
     ap.add_argument("--vision-only", action="store_true", help="run stage 1 only, save .work/vision.pt, exit")
@@ -960,14 +960,14 @@ def main():
     ap.add_argument("--robust-steps", type=int, default=800,
                     help="stage 4: steps that teach the model to read vector-quantized split tensors (0 = none)")
     ap.add_argument("--robust-lr", type=float, default=5e-4)
-    ap.add_argument("--robust-clean-fraction", type=float, default=0.3,
+    ap.add_argument("--robust-clean-fraction", type=float, default=0.1,
                     help="stage 4: share of images whose split tensor stays unquantized")
     ap.add_argument("--robust-refit-every", type=int, default=100)
-    ap.add_argument("--robust-rates", default="2x64,2x128,2x256",
+    ap.add_argument("--robust-rates", default="2x128,2x256",
                     help="stage 4: quantizer rates as STAGESxCENTROIDS, comma separated; each image draws one")
     ap.add_argument("--robust-alignment", choices=("norm", "pos"), default="pos",
                     help="stage 4: per-token statistics and centering (norm) or per-position means (pos) before k-means")
-    ap.add_argument("--robust-commitment-rate", type=int, default=2,
+    ap.add_argument("--robust-commitment-rate", type=int, default=1,
                     help="stage 4: index into --robust-rates of the quantizer the commitment loss pulls towards")
     ap.add_argument("--robust-commitment", type=float, default=0.25,
                     help="stage 4: > 0 trains the edge half too, with this weight on a commitment loss towards its "

@@ -117,12 +117,12 @@ def splice(model: ShapesVlm, ids: torch.Tensor, image_embeds: torch.Tensor) -> t
     return torch.cat([emb[:, :1], image_embeds, emb[:, 2:]], dim=1)
 
 
-def object_patches(obj: task.SceneObject, patch: int) -> torch.Tensor:
+def object_patches(obj: task.SceneObject, patch: int) -> np.ndarray:
     """bool [patches]: the patch tokens that contain at least one pixel of the object."""
     n = task.IMAGE_SIZE // patch
     painted = np.zeros((task.IMAGE_SIZE, task.IMAGE_SIZE), dtype=bool)
     painted[obj.y0:obj.y0 + obj.side, obj.x0:obj.x0 + obj.side] = task.shape_mask(obj.shape, obj.side)
-    return torch.from_numpy(painted.reshape(n, patch, n, patch).any(axis=(1, 3)).reshape(-1))
+    return painted.reshape(n, patch, n, patch).any(axis=(1, 3)).reshape(-1)
 
 
 RETRIEVAL_TEMPLATES = ("color", "exists", "position", "size")
@@ -151,7 +151,7 @@ def retrieval_targets(examples, ids: torch.Tensor, seg: torch.Tensor, tok, patch
             masks.append(object_patches(target[0], patch))
     if not rows:
         return None
-    return torch.tensor(rows), torch.tensor(queries), torch.stack(masks)
+    return torch.tensor(rows), torch.tensor(queries), torch.from_numpy(np.stack(masks))
 
 
 def retrieval_loss(model: ShapesVlm, targets, layer: int) -> torch.Tensor:
@@ -246,9 +246,7 @@ def token_labels(examples, patch: int):
         for o in objects:
             counts[i, 1 + task.COLOR_NAMES.index(o.color)] += 1
             counts[i, 1 + len(task.COLOR_NAMES) + task.SHAPES.index(o.shape)] += 1
-            painted = np.zeros((task.IMAGE_SIZE, task.IMAGE_SIZE), dtype=bool)
-            painted[o.y0:o.y0 + o.side, o.x0:o.x0 + o.side] = task.shape_mask(o.shape, o.side)
-            hit = painted.reshape(n, patch, n, patch).any(axis=(1, 3)).reshape(-1)
+            hit = object_patches(o, patch)
             out[i, hit, 0] = 1 + task.SHAPES.index(o.shape)
             out[i, hit, 1] = 1 + task.COLOR_NAMES.index(o.color)
             out[i, hit, 2] = 1 if o.size == "small" else 2
@@ -451,19 +449,20 @@ class SplitQuantizers:
             c = torch.where(empty[:, None], x[torch.randint(len(x), (k,), generator=gen)], sums / counts.clamp(min=1)[:, None])
         return c
 
-    def quantize(self, x: torch.Tensor, rate: int) -> torch.Tensor:
-        if self.alignment == "pos":
-            z = (x - self.position_bias).reshape(-1, x.shape[-1])
-            approx = torch.zeros_like(z)
-            for c in self.books[rate]:
-                approx = approx + c[self._nearest(z - approx, c)]
-            return approx.reshape(x.shape) + self.position_bias
-        flat = x.reshape(-1, x.shape[-1]) - self.bias
-        mean_q, rms_q = self._quantized_stats(flat)
-        z = (flat - mean_q[:, None]) / rms_q[:, None] - self.center
+    def _residual_vq(self, z: torch.Tensor, rate: int) -> torch.Tensor:
+        """Sum of the nearest centroid of each stage of `rate`, each stage quantizing what the previous ones left."""
         approx = torch.zeros_like(z)
         for c in self.books[rate]:
             approx = approx + c[self._nearest(z - approx, c)]
+        return approx
+
+    def quantize(self, x: torch.Tensor, rate: int) -> torch.Tensor:
+        if self.alignment == "pos":
+            approx = self._residual_vq((x - self.position_bias).reshape(-1, x.shape[-1]), rate)
+            return approx.reshape(x.shape) + self.position_bias
+        flat = x.reshape(-1, x.shape[-1]) - self.bias
+        mean_q, rms_q = self._quantized_stats(flat)
+        approx = self._residual_vq((flat - mean_q[:, None]) / rms_q[:, None] - self.center, rate)
         return ((approx + self.center) * rms_q[:, None] + mean_q[:, None] + self.bias).reshape(x.shape)
 
     def __call__(self, hidden: torch.Tensor) -> torch.Tensor:

@@ -341,7 +341,7 @@ public static class CodebookTrainer
             counts[c] = new long[alphabet];
         }
 
-        var positions = document.Alignment.PositionBias is { } positionBias ? positionBias.Length / dimension : 0;
+        var positions = codec.Codebook.Positions;
         var positionCounts = new long[positions * columns][];
         for (var i = 0; i < positionCounts.Length; i++)
         {

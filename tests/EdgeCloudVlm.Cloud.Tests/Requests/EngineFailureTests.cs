@@ -100,6 +100,10 @@ public sealed class EngineFailureTests : IClassFixture<EngineFailureTests.Host>
 
         await session.SendAsync(IngestSessionClient.CodecFrame("held", _host.Model, frame, "hold: what color?"));
         await session.WaitForAcceptedAsync("held");
+
+        // Accepted means admitted, not yet inside the engine: releasing before the engine holds it would open a gate
+        // the request never waits on, and it would hang.
+        await _host.WaitForHeldAsync();
         List<CloudEvent> second = await session.AskAsync(IngestSessionClient.CodecFrame("second", _host.Model, frame, "what color?"));
         _host.Engines.ReleaseHeld();
         List<CloudEvent> first = await session.WaitForAsync("held");

@@ -43,10 +43,13 @@ public sealed class FailingEngineFactory : IGenerationEngineFactory
             await Task.Yield();
             if (request.Question.Contains("hold", StringComparison.Ordinal))
             {
+                // The gate is read before the request counts as holding, so a release that a test makes once it sees
+                // Holding > 0 always opens the gate this request waits on.
+                Task held = factory._held.Task;
                 Interlocked.Increment(ref factory._holding);
                 try
                 {
-                    await factory._held.Task.WaitAsync(cancellationToken);
+                    await held.WaitAsync(cancellationToken);
                 }
                 finally
                 {

@@ -11,7 +11,8 @@ namespace EdgeCloudVlm.Codec;
 
 /// <summary>
 /// AlignedVQ (DESIGN §2): per-token mean/RMS normalization, optional centering and PCA projection, grouped residual
-/// vector quantization, and bit-packed or rANS-coded symbols in a checksummed frame. With a codebook trained without
+/// vector quantization (optionally under a per-token error bound, so that tokens stop using stages once close enough),
+/// and bit-packed or rANS-coded symbols in a checksummed frame. With a codebook trained without
 /// normalization the same class is the plain-VQ baseline. Thread-safe; scratch comes from the shared array pool.
 /// </summary>
 public sealed class AlignedVqCodec : IFeatureCodec
@@ -217,6 +218,8 @@ public sealed class AlignedVqCodec : IFeatureCodec
         var projected = _codebook.ProjectionTransposed is null ? null : ArrayPool<float>.Shared.Rent(tokens * quantizedDimension);
         var group = ArrayPool<float>.Shared.Rent(Math.Max(tokens * MaxGroupWidth(), dimension));
         var indices = ArrayPool<int>.Shared.Rent(tokens);
+        var distances = !_codebook.HasErrorBound ? null : ArrayPool<float>.Shared.Rent(tokens);
+        var stopped = !_codebook.HasErrorBound ? null : ArrayPool<bool>.Shared.Rent(tokens);
 
         // Pooled arrays come back dirty, possibly with NaN from a hostile frame; blocked kernels may read past the
         // rows they write, and NaN times a zero centroid lane is still NaN, so start from zeros.
@@ -254,20 +257,42 @@ public sealed class AlignedVqCodec : IFeatureCodec
                     }
                 }
 
+                stopped?.AsSpan(0, tokens).Clear();
                 for (var s = 0; s < _codebook.Stages; s++)
                 {
                     var stage = (g * _codebook.Stages) + s;
                     var centroids = _codebook.Centroids[stage];
                     var stageIndices = indices.AsSpan(0, tokens);
-                    NearestCentroid.Assign(groupVectors, centroids, stageIndices, default, _options.MaxDegreeOfParallelism);
+                    var stageDistances = distances is null ? default : distances.AsSpan(0, tokens);
+                    NearestCentroid.Assign(groupVectors, centroids, stageIndices, stageDistances, _options.MaxDegreeOfParallelism);
                     var column = _statisticColumns + stage;
                     for (var t = 0; t < tokens; t++)
                     {
-                        symbols[(t * _columns) + column] = stageIndices[t];
+                        var residual = groupVectors.Slice(t * width, width);
+                        var symbol = stageIndices[t];
+                        if (stopped is not null)
+                        {
+                            // Under an error bound a token stops, and sends the skip symbol (no centroid) for this and
+                            // every later stage, once it is within the stage's bound or no centroid would bring it
+                            // closer. Stopping for good keeps a later stage, trained on what content tokens leave over,
+                            // from ever being applied to a token the earlier bound left alone.
+                            if (stopped[t] || StopsAt(stage, firstToken + t, residual, stageDistances[t]))
+                            {
+                                stopped[t] = true;
+                                symbols[(t * _columns) + column] = 0;
+                                continue;
+                            }
+
+                            symbols[(t * _columns) + column] = symbol + 1;
+                        }
+                        else
+                        {
+                            symbols[(t * _columns) + column] = symbol;
+                        }
+
                         if (s + 1 < _codebook.Stages)
                         {
-                            var residual = groupVectors.Slice(t * width, width);
-                            TensorPrimitives.Subtract(residual, centroids.Row(stageIndices[t]), residual);
+                            TensorPrimitives.Subtract(residual, centroids.Row(symbol), residual);
                         }
                     }
                 }
@@ -283,7 +308,18 @@ public sealed class AlignedVqCodec : IFeatureCodec
 
             ArrayPool<float>.Shared.Return(group);
             ArrayPool<int>.Shared.Return(indices);
+            if (distances is not null)
+            {
+                ArrayPool<float>.Shared.Return(distances);
+                ArrayPool<bool>.Shared.Return(stopped!);
+            }
         }
+    }
+
+    private bool StopsAt(int stage, int token, ReadOnlySpan<float> residual, float nearestDistance)
+    {
+        var energy = TensorPrimitives.SumOfSquares(residual);
+        return energy <= _codebook.StopEnergyAt(stage, token) || nearestDistance >= energy;
     }
 
     private void Align(ReadOnlySpan<float> features, int tokens, Span<float> aligned, Span<int> symbols, Span<float> scratch, int firstToken)
@@ -363,9 +399,16 @@ public sealed class AlignedVqCodec : IFeatureCodec
                     var stage = (g * _codebook.Stages) + s;
                     var centroids = _codebook.Centroids[stage];
                     var column = _statisticColumns + stage;
+                    var skipSymbols = _codebook.HasErrorBound ? 1 : 0;
                     for (var t = 0; t < tokens; t++)
                     {
-                        var centroid = centroids.Row(symbols[(t * _columns) + column]);
+                        var symbol = symbols[(t * _columns) + column] - skipSymbols;
+                        if (symbol < 0)
+                        {
+                            continue;
+                        }
+
+                        var centroid = centroids.Row(symbol);
                         var target = quantized.Slice(t * quantizedDimension, quantizedDimension);
                         for (var j = 0; j < width; j++)
                         {

@@ -40,9 +40,27 @@ public sealed record AlignedVqConfig
     /// <summary>Centroids per stage codebook (2..65536).</summary>
     public int CodebookSize { get; init; } = 256;
 
+    /// <summary>
+    /// Per-token error bound as a fraction of the mean squared norm of the calibration tokens (after alignment), or
+    /// null for none. With a bound, a token passes through the residual stages only while its remaining error exceeds
+    /// the bound: tokens the alignment already reproduces well (a plain background patch) cost one skip symbol per
+    /// stage, and the deeper stages are trained on, and spent on, the tokens that carry content.
+    /// </summary>
+    public double? ErrorBound { get; init; }
+
+    /// <summary>
+    /// With an <see cref="ErrorBound"/>, the bound for the first stage alone, as the same fraction (null: the error
+    /// bound). A larger first bound leaves the tokens that differ only slightly from their alignment (background
+    /// texture) at no stage at all, so that no stage moves them towards a centroid learned on content.
+    /// </summary>
+    public double? FirstStageBound { get; init; }
+
+    /// <summary>Symbols of each stage index: the centroids, plus the skip symbol when there is an error bound.</summary>
+    public int StageAlphabet => CodebookSize + (ErrorBound is null ? 0 : 1);
+
     /// <summary>Bits per token of indices and statistics before entropy coding and framing.</summary>
     public int NominalBitsPerToken =>
-        (Groups * Stages * Codebooks.Codebook.BitWidth(CodebookSize))
+        (Groups * Stages * Codebooks.Codebook.BitWidth(StageAlphabet))
         + (NormalizeTokens ? Codebooks.Codebook.BitWidth(MeanLevels) + Codebooks.Codebook.BitWidth(RmsLevels) : 0);
 
     /// <summary>Checks ranges; throws <see cref="ArgumentException"/> naming the bad setting.</summary>
@@ -60,6 +78,9 @@ public sealed record AlignedVqConfig
         Check(RmsLevels is >= 2 and <= 65536, "RmsLevels must be 2..65536.");
         Check(CodebookSize is >= 2 and <= 65536, "CodebookSize must be 2..65536.");
         Check(Stages >= 1, "Stages must be at least 1.");
+        Check(ErrorBound is null || (ErrorBound > 0 && ErrorBound < 1), "ErrorBound must be between 0 and 1 (exclusive).");
+        Check(FirstStageBound is null || (ErrorBound is not null && FirstStageBound > 0 && FirstStageBound < 1), "FirstStageBound needs an ErrorBound and must be between 0 and 1 (exclusive).");
+        Check(ErrorBound is null || CodebookSize < 65536, "CodebookSize must be 2..65535 with an error bound (the skip symbol takes one).");
         Check(ProjectionDimension is null || (ProjectionDimension >= 1 && ProjectionDimension <= dimension), $"ProjectionDimension must be 1..{dimension}.");
         var quantized = ProjectionDimension ?? dimension;
         Check(Groups >= 1 && Groups <= quantized, $"Groups must be 1..{quantized}.");
@@ -86,6 +107,16 @@ public sealed record AlignedVqConfig
         }
 
         text.Append(CultureInfo.InvariantCulture, $"-g{Groups}-s{Stages}-k{CodebookSize}");
+        if (ErrorBound is { } bound)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"-e{bound:0.####}");
+        }
+
+        if (FirstStageBound is { } first)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"-f{first:0.####}");
+        }
+
         return text.ToString();
     }
 
@@ -134,6 +165,14 @@ public sealed record AlignedVqConfig
             {
                 config = config with { CodebookSize = ParseInt(part[1..], text) };
             }
+            else if (part[0] == 'e')
+            {
+                config = config with { ErrorBound = ParseFraction(part[1..], text) };
+            }
+            else if (part[0] == 'f')
+            {
+                config = config with { FirstStageBound = ParseFraction(part[1..], text) };
+            }
             else
             {
                 throw new FormatException($"Unknown part '{part}' in codec configuration '{text}'.");
@@ -142,6 +181,11 @@ public sealed record AlignedVqConfig
 
         return config;
     }
+
+    private static double ParseFraction(string value, string text) =>
+        double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var result)
+            ? result
+            : throw new FormatException($"'{value}' is not a number in codec configuration '{text}'.");
 
     private static int ParseInt(string value, string text) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var result)

@@ -25,6 +25,7 @@ public sealed class Codebook
         Groups = document.Quantizer.Groups;
         Stages = document.Quantizer.Stages;
         Positions = document.Alignment.PositionBias is { } positionBias ? positionBias.Length / Dimension : 0;
+        StopEnergy = document.Quantizer.StopEnergy;
 
         var stageCount = Groups * Stages;
         Centroids = new CentroidSet[stageCount];
@@ -33,10 +34,10 @@ public sealed class Codebook
         {
             var stage = document.Quantizer.Codebooks[i];
             Centroids[i] = new CentroidSet(stage.Centroids, stage.Size, stage.Dimension);
-            IndexTables[i] = ToTable(stage.Frequencies, stage.Size, $"codebook {i}");
+            IndexTables[i] = ToTable(stage.Frequencies, StageAlphabet(i), $"codebook {i}");
         }
 
-        PositionIndexTables = PositionTables(document.Quantizer.Codebooks, Positions);
+        PositionIndexTables = PositionTables(Positions);
 
         if (NormalizesTokens)
         {
@@ -83,6 +84,17 @@ public sealed class Codebook
     /// <summary>Residual stages per group.</summary>
     public int Stages { get; }
 
+    /// <summary>Whether tokens skip stages once within their error bound; stage symbol 0 is then the skip symbol and
+    /// symbol i + 1 is centroid i.</summary>
+    internal bool HasErrorBound => StopEnergy is not null;
+
+    private float[]? StopEnergy { get; }
+
+    /// <summary>The squared error up to which the token at <paramref name="token"/> of a stream of frames skips stage
+    /// codebook <paramref name="stage"/>.</summary>
+    internal float StopEnergyAt(int stage, int token) =>
+        Positions > 0 ? StopEnergy![(stage * Positions) + (token % Positions)] : StopEnergy![stage];
+
     /// <summary>Centroids indexed by group * Stages + stage.</summary>
     internal CentroidSet[] Centroids { get; }
 
@@ -111,9 +123,9 @@ public sealed class Codebook
         get
         {
             var bits = 0;
-            foreach (var set in Centroids)
+            for (var i = 0; i < Centroids.Length; i++)
             {
-                bits += BitWidth(set.Count);
+                bits += BitWidth(StageAlphabet(i));
             }
 
             if (NormalizesTokens)
@@ -139,6 +151,10 @@ public sealed class Codebook
         return result;
     }
 
+    /// <summary>Symbols of stage codebook <paramref name="stage"/>'s index column: its centroids, plus the skip symbol
+    /// under an error bound.</summary>
+    internal int StageAlphabet(int stage) => Document.Quantizer.Codebooks[stage].Size + (HasErrorBound ? 1 : 0);
+
     internal static int BitWidth(int symbolCount) => symbolCount <= 1 ? 1 : 32 - int.LeadingZeroCount(symbolCount - 1);
 
     private static FrequencyTable ToTable(FrequencySection? section, int symbolCount, string what)
@@ -156,8 +172,9 @@ public sealed class Codebook
         return FrequencyTable.FromFrequencies(section.Frequencies, section.ScaleBits);
     }
 
-    private static FrequencyTable[][]? PositionTables(StageCodebook[] stages, int positions)
+    private FrequencyTable[][]? PositionTables(int positions)
     {
+        var stages = Document.Quantizer.Codebooks;
         if (Array.TrueForAll(stages, stage => stage.PositionFrequencies is null))
         {
             return null;
@@ -177,7 +194,7 @@ public sealed class Codebook
             for (var position = 0; position < positions; position++)
             {
                 tables[i][position] = ToTable(sections[position] ?? throw new InvalidDataException($"Codebook {i} position {position} frequency table is missing."),
-                    stages[i].Size, $"codebook {i} position {position}");
+                    StageAlphabet(i), $"codebook {i} position {position}");
             }
         }
 
@@ -258,13 +275,21 @@ public sealed class Codebook
             throw new InvalidDataException($"Codebook holds {quantizer.Codebooks.Length} stage codebooks, expected {quantizer.Groups * quantizer.Stages}.");
         }
 
+        if (quantizer.StopEnergy is { } stopEnergy
+            && (stopEnergy.Length != (long)quantizer.Groups * quantizer.Stages * Math.Max(1, (alignment.PositionBias?.Length ?? 0) / dimension)
+                || !Array.TrueForAll(stopEnergy, e => float.IsFinite(e) && e >= 0)))
+        {
+            throw new InvalidDataException("Codebook stop energies must be finite, non-negative and one per stage codebook (times positions, with a position bias).");
+        }
+
         for (var g = 0; g < quantizer.Groups; g++)
         {
             var width = ((g + 1) * quantizedDimension / quantizer.Groups) - (g * quantizedDimension / quantizer.Groups);
             for (var s = 0; s < quantizer.Stages; s++)
             {
                 var stage = quantizer.Codebooks[(g * quantizer.Stages) + s];
-                if (stage?.Centroids is null || stage.Size is < 2 or > 65536 || stage.Dimension != width || stage.Centroids.Length != (long)stage.Size * width)
+                var maxSize = quantizer.StopEnergy is null ? 65536 : 65535;
+                if (stage?.Centroids is null || stage.Size < 2 || stage.Size > maxSize || stage.Dimension != width || stage.Centroids.Length != (long)stage.Size * width)
                 {
                     throw new InvalidDataException($"Codebook group {g} stage {s} has an inconsistent shape.");
                 }

@@ -106,6 +106,13 @@ public sealed class QuantizerSection
 
     /// <summary>Codebooks indexed by group * Stages + stage.</summary>
     [Key(3)] public StageCodebook[] Codebooks { get; set; } = [];
+
+    /// <summary>
+    /// The squared error up to which a token skips a stage: per stage codebook (indexed like <see cref="Codebooks"/>),
+    /// and with a position bias per token position within each (stage-major); null when every token uses every stage. With it, stage symbol 0 means "no centroid at this stage" and symbol
+    /// i + 1 means centroid i, so each stage's frequency tables have <see cref="StageCodebook.Size"/> + 1 entries.
+    /// </summary>
+    [Key(4)] public float[]? StopEnergy { get; set; }
 }
 
 /// <summary>One stage's centroids and their index frequencies.</summary>

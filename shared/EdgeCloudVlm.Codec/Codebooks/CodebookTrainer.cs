@@ -138,12 +138,16 @@ public static class CodebookTrainer
         var quantizedDimension = config.ProjectionDimension ?? dimension;
         step++;
 
+        // Error bounds are relative to the mean energy of each token position (one for all without a position bias):
+        // a class token varies far less than a patch, yet carries what the whole image is about.
+        var boundPositions = config.PositionBias ? options.TokensPerFrame : 1;
         document.Quantizer = new QuantizerSection
         {
             Groups = config.Groups,
             Stages = config.Stages,
             DimensionOrder = BalancedOrder(vectors, count, quantizedDimension, config.Groups),
             Codebooks = new StageCodebook[config.Groups * config.Stages],
+            StopEnergy = config.ErrorBound is null ? null : new float[config.Groups * config.Stages * boundPositions],
         };
 
         var stageDistortions = new double[config.Groups * config.Stages];
@@ -162,15 +166,35 @@ public static class CodebookTrainer
             }
 
             var indices = new int[count];
+            var energies = new float[count];
+            var meanEnergy = config.ErrorBound is null ? [] : MeanByPosition(RowEnergies(group, width, energies), boundPositions);
+            var rowBounds = config.ErrorBound is null ? [] : new float[count];
+            var stopped = new bool[config.ErrorBound is null ? 0 : count];
             for (var s = 0; s < config.Stages; s++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var stage = (g * config.Stages) + s;
+                if (config.ErrorBound is { } bound)
+                {
+                    var fraction = s == 0 ? config.FirstStageBound ?? bound : bound;
+                    var stopEnergy = document.Quantizer.StopEnergy.AsSpan(stage * boundPositions, boundPositions);
+                    for (var p = 0; p < boundPositions; p++)
+                    {
+                        stopEnergy[p] = (float)(fraction * meanEnergy[p]);
+                    }
+
+                    for (var t = 0; t < count; t++)
+                    {
+                        // A stopped token never uses a later stage (see AlignedVqCodec.ComputeSymbols).
+                        rowBounds[t] = stopped[t] ? float.PositiveInfinity : stopEnergy[t % boundPositions];
+                    }
+                }
+
                 var stageName = $"k-means group {g + 1}/{config.Groups} stage {s + 1}/{config.Stages}";
                 Report(stageName);
                 var kmeansProgress = progress is null ? null : new InlineProgress<KMeansProgress>(p => Report(stageName, p.Distortion));
                 var result = KMeansTrainer.Train(
-                    group,
+                    config.ErrorBound is null ? group : RowsAbove(group, width, RowEnergies(group, width, energies), rowBounds, config.CodebookSize),
                     width,
                     new KMeansOptions
                     {
@@ -188,8 +212,16 @@ public static class CodebookTrainer
                 double squared = 0;
                 for (var t = 0; t < count; t++)
                 {
-                    squared += distances[t];
                     var residual = group.AsSpan(t * width, width);
+                    if (config.ErrorBound is not null && (energies[t] <= rowBounds[t] || distances[t] >= energies[t]))
+                    {
+                        // The codec's skip symbol: this token keeps its residual and stops (see AlignedVqCodec.ComputeSymbols).
+                        stopped[t] = true;
+                        squared += energies[t];
+                        continue;
+                    }
+
+                    squared += distances[t];
                     TensorPrimitives.Subtract(residual, centroids.Row(indices[t]), residual);
                 }
 
@@ -217,6 +249,63 @@ public static class CodebookTrainer
         Report("measuring symbol frequencies and distortion");
         document.Training.FinalDistortion = MeasureFrequenciesAndError(document, features, count, dimension, options.MaxDegreeOfParallelism);
         return CodebookFile.Create(document);
+    }
+
+    /// <summary>Fills <paramref name="energies"/> with each row's squared norm and returns it.</summary>
+    private static float[] RowEnergies(float[] rows, int width, float[] energies)
+    {
+        for (var t = 0; t < energies.Length; t++)
+        {
+            energies[t] = TensorPrimitives.SumOfSquares(rows.AsSpan(t * width, width));
+        }
+
+        return energies;
+    }
+
+    /// <summary>Mean of <paramref name="values"/> by row position within frames of <paramref name="positions"/> rows.</summary>
+    private static double[] MeanByPosition(float[] values, int positions)
+    {
+        var sums = new double[positions];
+        for (var t = 0; t < values.Length; t++)
+        {
+            sums[t % positions] += values[t];
+        }
+
+        var frames = values.Length / positions;
+        for (var p = 0; p < positions; p++)
+        {
+            sums[p] /= frames;
+        }
+
+        return sums;
+    }
+
+    /// <summary>The rows whose energy is above their bound: what a stage under an error bound quantizes. All rows when
+    /// fewer than <paramref name="minimum"/> are, so k-means still has a centroid's worth of data each.</summary>
+    private static float[] RowsAbove(float[] rows, int width, float[] energies, float[] bounds, int minimum)
+    {
+        var above = 0;
+        for (var t = 0; t < energies.Length; t++)
+        {
+            above += energies[t] > bounds[t] ? 1 : 0;
+        }
+
+        if (above < minimum)
+        {
+            return rows;
+        }
+
+        var selected = new float[above * width];
+        var next = 0;
+        for (var t = 0; t < energies.Length; t++)
+        {
+            if (energies[t] > bounds[t])
+            {
+                rows.AsSpan(t * width, width).CopyTo(selected.AsSpan(next++ * width, width));
+            }
+        }
+
+        return selected;
     }
 
     /// <summary>Trains the statistic quantizers, normalizes into <paramref name="aligned"/> and returns each token's squared quantized RMS.</summary>
@@ -336,7 +425,7 @@ public static class CodebookTrainer
             {
                 0 when statistics == 2 => document.Alignment.RelativeMeanLevels.Length,
                 1 when statistics == 2 => document.Alignment.Log2RmsLevels.Length,
-                _ => document.Quantizer.Codebooks[c - statistics].Size,
+                _ => codec.Codebook.StageAlphabet(c - statistics),
             };
             counts[c] = new long[alphabet];
         }

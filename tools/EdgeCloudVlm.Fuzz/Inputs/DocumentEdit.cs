@@ -48,6 +48,8 @@ public enum DocumentEditKind
     CodebookCount,
     /// <summary>A section set to null.</summary>
     NullSection,
+    /// <summary>Error-bound stop energies added, removed, resized or poisoned.</summary>
+    StopEnergy,
 }
 
 /// <summary>One structural change to a codebook document: the kind, where, and the value written.</summary>
@@ -158,6 +160,21 @@ public readonly record struct DocumentEdit(DocumentEditKind Kind, int Index, int
                 break;
             case DocumentEditKind.CodebookCount when quantizer is not null:
                 quantizer.Codebooks = Resize(quantizer.Codebooks, Math.Min(length, 64), i => quantizer.Codebooks.Length > 0 ? quantizer.Codebooks[i % quantizer.Codebooks.Length] : new StageCodebook());
+                break;
+            case DocumentEditKind.StopEnergy when quantizer is not null:
+                if ((Index & 3) == 0)
+                {
+                    quantizer.StopEnergy = (Index & 4) == 0 ? null : new float[Math.Min(length, 4096)];
+                }
+                else if (quantizer.StopEnergy is { Length: > 0 } stopEnergy && (Index & 1) == 1)
+                {
+                    stopEnergy[Index % stopEnergy.Length] = number;
+                }
+                else
+                {
+                    quantizer.StopEnergy = Resize(quantizer.StopEnergy ?? [], Math.Min(length, 4096), _ => Math.Abs(number));
+                }
+
                 break;
             case DocumentEditKind.NullSection:
                 switch (Index % 5)

@@ -971,6 +971,11 @@ def main():
     ap.add_argument("--robust-commitment", type=float, default=0.25,
                     help="stage 4: > 0 trains the edge half too, with this weight on a commitment loss towards its "
                          "vector-quantized reconstruction (features that quantize well); 0 freezes the edge")
+    ap.add_argument("--commit-steps", type=int, default=800,
+                    help="stage 5: steps that go on from stage 4 with a stronger commitment loss (0 = none)")
+    ap.add_argument("--commit-lr", type=float, default=3e-4)
+    ap.add_argument("--commit-weight", type=float, default=1.0,
+                    help="stage 5: weight of the commitment loss (stage 4 uses --robust-commitment)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -1060,6 +1065,18 @@ def main():
                           "robust_rates": [list(r) for r in quantizers.rates], "robust_alignment": args.robust_alignment,
                           "final_loss_ema": robust["final_loss_ema"],
                           "train_seconds": round(stats["train_seconds"] + robust["train_seconds"], 1)})
+        if args.robust_steps and args.commit_steps and args.commit_weight > 0:
+            # Stage 5: stage 4 again (the same scenes and quantizer refits, a fresh optimizer at a lower peak) with a
+            # four times stronger pull of the edge features towards their quantized reconstruction. Features that sit
+            # closer to the centroids lose less when the codec stops a token early, and the cloud half keeps adapting.
+            quantizers = SplitQuantizers(model, args.split_layer, args.robust_clean_fraction, args.robust_refit_every,
+                                         TRAIN_SEED + 3, log, args.commit_weight, args.robust_commitment_rate,
+                                         parse_rates(args.robust_rates), args.robust_alignment)
+            commit = train(model, tok, args, log, args.commit_steps, args.commit_lr, 50, TRAIN_SEED + 3,
+                           args.extra_vision_lr_scale, (args.split_layer, quantizers), quantizers.on_step)
+            stats.update({"commit_steps": commit["steps"], "commit_seconds": commit["train_seconds"],
+                          "commit_weight": args.commit_weight, "final_loss_ema": commit["final_loss_ema"],
+                          "train_seconds": round(stats["train_seconds"] + commit["train_seconds"], 1)})
         torch.save({"model": model.state_dict(), "config": cfg.to_dict(), "stats": stats}, ckpt)
         log(f"training done: {stats}")
 

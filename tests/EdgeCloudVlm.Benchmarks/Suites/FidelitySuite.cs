@@ -20,8 +20,11 @@ namespace EdgeCloudVlm.Benchmarks.Suites;
 internal sealed class FidelitySuite : IBenchmarkSuite
 {
     /// <summary>The demo model's default, also shipped in its folder: position alignment, no per-token statistics (on
-    /// this model they cost more bits than they save).</summary>
-    internal const string DefaultConfig = "raw-pos-g1-s2-k256";
+    /// this model they cost more bits than they save), up to six residual stages under a per-token error bound.</summary>
+    internal const string DefaultConfig = "raw-pos-g1-s6-k256-e0.1-f0.25";
+
+    /// <summary>Fixed-depth residual stages at about the default's rate.</summary>
+    private const string FixedDepthAtDefaultRate = "raw-pos-g1-s2-k256";
 
     /// <summary>Plain VQ with the default's index bits.</summary>
     private const string PlainAtDefaultRate = "raw-g1-s2-k256";
@@ -34,7 +37,12 @@ internal sealed class FidelitySuite : IBenchmarkSuite
         "raw-pos-g1-s2-k64",
         "raw-pos-g1-s2-k128",
         "raw-pos-g1-s3-k64",
+        FixedDepthAtDefaultRate,
+        "raw-pos-g1-s3-k256",
+        "raw-pos-g1-s6-k256-e0.2-f0.25",
+        "raw-pos-g1-s6-k256-e0.15-f0.25",
         DefaultConfig,
+        "raw-pos-g1-s6-k256-e0.05-f0.2",
         "norm2x16-center-g1-s1-k256",
         "norm2x16-center-g1-s2-k64",
         "raw-pos-g2-s2-k256",

@@ -1,3 +1,4 @@
+using EdgeCloudVlm.Codec;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ScottPlot;
@@ -48,7 +49,14 @@ internal static class PlotCommand
     private static Plot FidelityPlot(JsonObject json)
     {
         var plot = RateAxes($"Demo task: exact-match accuracy against rate ({Number(json["eval_questions"])} questions)", "accuracy");
-        AddSeries(plot, json["points"], "accuracy", "AlignedVQ", Colors.Blue, MarkerShape.FilledCircle, connect: true);
+        // One line per family: joining configurations of different families by rate alone would zigzag.
+        var points = json["points"];
+        AddSeries(plot, Matching(points, name => AlignedVqConfig.Parse(name).ErrorBound is not null), "accuracy",
+            "AlignedVQ raw-pos, error-bounded stages", Colors.Blue, MarkerShape.FilledCircle, connect: true);
+        AddSeries(plot, Matching(points, name => name.StartsWith("raw-pos", StringComparison.Ordinal) && AlignedVqConfig.Parse(name).ErrorBound is null), "accuracy",
+            "AlignedVQ raw-pos, fixed-depth stages", Colors.DarkCyan, MarkerShape.FilledTriangleUp, connect: true);
+        AddSeries(plot, Matching(points, name => name.StartsWith("norm", StringComparison.Ordinal)), "accuracy",
+            "AlignedVQ with per-token statistics", Colors.Purple, MarkerShape.OpenCircle, connect: true);
         AddSeries(plot, json["plain_vq_points"], "accuracy", "plain VQ", Colors.OrangeRed, MarkerShape.FilledSquare, connect: true);
         AddSeries(plot, Without(json["baselines"], "plain-vq"), "accuracy", "fp16 / int8 / int4 per token", Colors.Gray, MarkerShape.FilledDiamond, connect: false);
         var reference = plot.Add.HorizontalLine(Number(json["uncompressed_accuracy"]));
@@ -162,7 +170,10 @@ internal static class PlotCommand
     }
 
     private static JsonArray Without(JsonNode? series, string namePrefix) =>
-        [.. (series as JsonArray ?? []).Where(p => !Name(p).StartsWith(namePrefix, StringComparison.Ordinal)).Select(p => p!.DeepClone())];
+        Matching(series, name => !name.StartsWith(namePrefix, StringComparison.Ordinal));
+
+    private static JsonArray Matching(JsonNode? series, Func<string, bool> predicate) =>
+        [.. (series as JsonArray ?? []).Where(p => predicate(Name(p))).Select(p => p!.DeepClone())];
 
     private static string Name(JsonNode? point) => point?["name"]?.GetValue<string>() ?? "";
 

@@ -487,6 +487,15 @@ class SplitQuantizers:
         return hidden + (quantized - hidden).detach()
 
 
+def train_split_robust(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, commitment: float) -> dict:
+    """Stages 4 and 5: training on clean and vector-quantized split tensors (seed 1237 for data and quantizer re-fits)."""
+    quantizers = SplitQuantizers(model, args.split_layer, args.robust_clean_fraction, args.robust_refit_every,
+                                 TRAIN_SEED + 3, log, commitment, args.robust_commitment_rate,
+                                 parse_rates(args.robust_rates), args.robust_alignment)
+    return train(model, tok, args, log, steps, peak_lr, 50, TRAIN_SEED + 3, args.extra_vision_lr_scale,
+                 (args.split_layer, quantizers), quantizers.on_step)
+
+
 def parse_rates(text: str):
     """'1x64,2x256' -> ((1, 64), (2, 256))."""
     return tuple(tuple(int(v) for v in part.split("x")) for part in text.split(","))
@@ -1055,25 +1064,17 @@ def main():
             # cost little accuracy; the edge half trains under a commitment loss, or is frozen when its weight is 0.
             if args.robust_commitment <= 0:
                 freeze_edge(model, args.split_layer)
-            quantizers = SplitQuantizers(model, args.split_layer, args.robust_clean_fraction, args.robust_refit_every,
-                                         TRAIN_SEED + 3, log, args.robust_commitment, args.robust_commitment_rate,
-                                         parse_rates(args.robust_rates), args.robust_alignment)
-            robust = train(model, tok, args, log, args.robust_steps, args.robust_lr, 50, TRAIN_SEED + 3,
-                           args.extra_vision_lr_scale, (args.split_layer, quantizers), quantizers.on_step)
+            robust = train_split_robust(model, tok, args, log, args.robust_steps, args.robust_lr, args.robust_commitment)
             stats.update({"robust_steps": robust["steps"], "robust_seconds": robust["train_seconds"],
                           "robust_clean_fraction": args.robust_clean_fraction,
-                          "robust_rates": [list(r) for r in quantizers.rates], "robust_alignment": args.robust_alignment,
-                          "final_loss_ema": robust["final_loss_ema"],
+                          "robust_rates": [list(r) for r in parse_rates(args.robust_rates)],
+                          "robust_alignment": args.robust_alignment, "final_loss_ema": robust["final_loss_ema"],
                           "train_seconds": round(stats["train_seconds"] + robust["train_seconds"], 1)})
         if args.robust_steps and args.commit_steps and args.commit_weight > 0:
             # Stage 5: stage 4 again (the same scenes and quantizer refits, a fresh optimizer at a lower peak) with a
             # four times stronger pull of the edge features towards their quantized reconstruction. Features that sit
             # closer to the centroids lose less when the codec stops a token early, and the cloud half keeps adapting.
-            quantizers = SplitQuantizers(model, args.split_layer, args.robust_clean_fraction, args.robust_refit_every,
-                                         TRAIN_SEED + 3, log, args.commit_weight, args.robust_commitment_rate,
-                                         parse_rates(args.robust_rates), args.robust_alignment)
-            commit = train(model, tok, args, log, args.commit_steps, args.commit_lr, 50, TRAIN_SEED + 3,
-                           args.extra_vision_lr_scale, (args.split_layer, quantizers), quantizers.on_step)
+            commit = train_split_robust(model, tok, args, log, args.commit_steps, args.commit_lr, args.commit_weight)
             stats.update({"commit_steps": commit["steps"], "commit_seconds": commit["train_seconds"],
                           "commit_weight": args.commit_weight, "final_loss_ema": commit["final_loss_ema"],
                           "train_seconds": round(stats["train_seconds"] + commit["train_seconds"], 1)})

@@ -143,6 +143,20 @@ public sealed class ErrorBoundTests
     }
 
     [Fact]
+    public void Train_NormalizedWithPositionBias_KeepsTokensInPlaceForThePerPositionBounds()
+    {
+        AlignedVqConfig config = AlignedVqConfig.Parse("norm2x8-pos-center-g1-s2-k16-e0.1");
+        CodebookTrainingOptions Options(bool weighted) =>
+            new() { Seed = 3, Iterations = 15, TokensPerFrame = Tokens, MaxDegreeOfParallelism = 1, WeightTokensByRms = weighted };
+
+        Codebook weighted = CodebookTrainer.Train(Calibration, Dimension, config, Options(weighted: true));
+        Codebook unweighted = CodebookTrainer.Train(Calibration, Dimension, config, Options(weighted: false));
+
+        // RMS weighting resamples tokens, which would scramble their positions; it is skipped for this combination.
+        Assert.Equal(unweighted.Id, weighted.Id);
+    }
+
+    [Fact]
     public void File_SaveThenLoad_KeepsStopEnergiesAndTablesWithTheSkipSymbol()
     {
         Codebook trained = Train("raw-pos-g1-s2-k16-e0.1");

@@ -30,7 +30,9 @@ public sealed record CodebookTrainingOptions
 
     /// <summary>
     /// Resample normalized tokens in proportion to their squared RMS before PCA and k-means, so training minimizes the
-    /// error in the original space; false weights every token equally (the error after normalization).
+    /// error in the original space; false weights every token equally (the error after normalization). Not done for a
+    /// configuration with both an error bound and a position bias, whose per-position bounds need every calibration
+    /// token at its place in its frame.
     /// </summary>
     public bool WeightTokensByRms { get; init; } = true;
 
@@ -121,7 +123,7 @@ public static class CodebookTrainer
         if (config.NormalizeTokens)
         {
             var weights = TrainStatistics(debiased, dimension, config, options, document.Alignment, aligned, cancellationToken);
-            if (options.WeightTokensByRms)
+            if (options.WeightTokensByRms && !(config.ErrorBound is not null && config.PositionBias))
             {
                 aligned = ResampleByWeight(aligned, weights, dimension, options.Seed);
             }

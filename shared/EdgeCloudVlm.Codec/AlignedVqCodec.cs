@@ -316,11 +316,13 @@ public sealed class AlignedVqCodec : IFeatureCodec
         }
     }
 
-    private bool StopsAt(int stage, int token, ReadOnlySpan<float> residual, float nearestDistance)
-    {
-        var energy = TensorPrimitives.SumOfSquares(residual);
-        return energy <= _codebook.StopEnergyAt(stage, token) || nearestDistance >= energy;
-    }
+    /// <summary>The error-bound rule, shared with codebook training: a token with squared error <paramref name="energy"/>
+    /// left stops at a stage once it is within the stage's <paramref name="bound"/>, or once its nearest centroid is no
+    /// closer than leaving it as it is.</summary>
+    internal static bool Stops(float energy, float bound, float nearestDistance) => energy <= bound || nearestDistance >= energy;
+
+    private bool StopsAt(int stage, int token, ReadOnlySpan<float> residual, float nearestDistance) =>
+        Stops(TensorPrimitives.SumOfSquares(residual), _codebook.StopEnergyAt(stage, token), nearestDistance);
 
     private void Align(ReadOnlySpan<float> features, int tokens, Span<float> aligned, Span<int> symbols, Span<float> scratch, int firstToken)
     {

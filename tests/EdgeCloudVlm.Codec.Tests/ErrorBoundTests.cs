@@ -1,5 +1,6 @@
 using EdgeCloudVlm.Codec.Codebooks;
 using EdgeCloudVlm.Codec.Frames;
+using EdgeCloudVlm.Codec.Tests.Training;
 
 namespace EdgeCloudVlm.Codec.Tests;
 
@@ -290,6 +291,5 @@ public sealed class ErrorBoundTests
         return data;
     }
 
-    private static float Gaussian(Random random) =>
-        (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+    private static float Gaussian(Random random) => (float)TrainingTestData.NextGaussian(random);
 }

@@ -282,13 +282,14 @@ public sealed class Codebook
             throw new InvalidDataException("Codebook stop energies must be finite, non-negative and one per stage codebook (times positions, with a position bias).");
         }
 
+        // Under an error bound the skip symbol takes one of the 65536 an alphabet may have.
+        var maxSize = quantizer.StopEnergy is null ? 65536 : 65535;
         for (var g = 0; g < quantizer.Groups; g++)
         {
             var width = ((g + 1) * quantizedDimension / quantizer.Groups) - (g * quantizedDimension / quantizer.Groups);
             for (var s = 0; s < quantizer.Stages; s++)
             {
                 var stage = quantizer.Codebooks[(g * quantizer.Stages) + s];
-                var maxSize = quantizer.StopEnergy is null ? 65536 : 65535;
                 if (stage?.Centroids is null || stage.Size < 2 || stage.Size > maxSize || stage.Dimension != width || stage.Centroids.Length != (long)stage.Size * width)
                 {
                     throw new InvalidDataException($"Codebook group {g} stage {s} has an inconsistent shape.");

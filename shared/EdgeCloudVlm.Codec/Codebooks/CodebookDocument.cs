@@ -109,8 +109,9 @@ public sealed class QuantizerSection
 
     /// <summary>
     /// The squared error up to which a token skips a stage: per stage codebook (indexed like <see cref="Codebooks"/>),
-    /// and with a position bias per token position within each (stage-major); null when every token uses every stage. With it, stage symbol 0 means "no centroid at this stage" and symbol
-    /// i + 1 means centroid i, so each stage's frequency tables have <see cref="StageCodebook.Size"/> + 1 entries.
+    /// and with a position bias per token position within each (stage-major); null when every token uses every stage.
+    /// With it, stage symbol 0 means "no centroid at this stage" and symbol i + 1 means centroid i, so each stage's
+    /// frequency tables have <see cref="StageCodebook.Size"/> + 1 entries.
     /// </summary>
     [Key(4)] public float[]? StopEnergy { get; set; }
 }

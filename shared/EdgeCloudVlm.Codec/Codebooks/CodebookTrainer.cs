@@ -169,7 +169,7 @@ public static class CodebookTrainer
 
             var indices = new int[count];
             var energies = new float[count];
-            var meanEnergy = config.ErrorBound is null ? [] : MeanByPosition(RowEnergies(group, width, energies), boundPositions);
+            var meanEnergy = Array.Empty<double>();
             var rowBounds = config.ErrorBound is null ? [] : new float[count];
             var stopped = new bool[config.ErrorBound is null ? 0 : count];
             for (var s = 0; s < config.Stages; s++)
@@ -178,6 +178,13 @@ public static class CodebookTrainer
                 var stage = (g * config.Stages) + s;
                 if (config.ErrorBound is { } bound)
                 {
+                    // What each token has left; before the first stage, what the bounds are relative to.
+                    RowEnergies(group, width, energies);
+                    if (s == 0)
+                    {
+                        meanEnergy = MeanByPosition(energies, boundPositions);
+                    }
+
                     var fraction = s == 0 ? config.FirstStageBound ?? bound : bound;
                     var stopEnergy = document.Quantizer.StopEnergy.AsSpan(stage * boundPositions, boundPositions);
                     for (var p = 0; p < boundPositions; p++)
@@ -196,7 +203,7 @@ public static class CodebookTrainer
                 Report(stageName);
                 var kmeansProgress = progress is null ? null : new InlineProgress<KMeansProgress>(p => Report(stageName, p.Distortion));
                 var result = KMeansTrainer.Train(
-                    config.ErrorBound is null ? group : RowsAbove(group, width, RowEnergies(group, width, energies), rowBounds, config.CodebookSize),
+                    config.ErrorBound is null ? group : RowsAbove(group, width, energies, rowBounds, config.CodebookSize),
                     width,
                     new KMeansOptions
                     {
@@ -215,7 +222,7 @@ public static class CodebookTrainer
                 for (var t = 0; t < count; t++)
                 {
                     var residual = group.AsSpan(t * width, width);
-                    if (config.ErrorBound is not null && (energies[t] <= rowBounds[t] || distances[t] >= energies[t]))
+                    if (config.ErrorBound is not null && AlignedVqCodec.Stops(energies[t], rowBounds[t], distances[t]))
                     {
                         // The codec's skip symbol: this token keeps its residual and stops (see AlignedVqCodec.ComputeSymbols).
                         stopped[t] = true;
@@ -253,15 +260,13 @@ public static class CodebookTrainer
         return CodebookFile.Create(document);
     }
 
-    /// <summary>Fills <paramref name="energies"/> with each row's squared norm and returns it.</summary>
-    private static float[] RowEnergies(float[] rows, int width, float[] energies)
+    /// <summary>Fills <paramref name="energies"/> with each row's squared norm.</summary>
+    private static void RowEnergies(float[] rows, int width, float[] energies)
     {
         for (var t = 0; t < energies.Length; t++)
         {
             energies[t] = TensorPrimitives.SumOfSquares(rows.AsSpan(t * width, width));
         }
-
-        return energies;
     }
 
     /// <summary>Mean of <paramref name="values"/> by row position within frames of <paramref name="positions"/> rows.</summary>

@@ -30,7 +30,9 @@ for project in tests/*.Tests/*.csproj; do
   name="$(basename "$project" .csproj)"
   log="$(mktemp)"
   echo "== $name"
-  dotnet test "$project" -c Release -nologo "$@" 2>&1 | tee "$log" | grep -E "^(\s+Failed |Passed!|Failed!|\s+Error Message)" || true
+  dotnet test "$project" -c Release -nologo "$@" 2>&1 | tee "$log" | grep -E "^(Passed!|Failed!)" || true
+  # Each failed test with its whole error message (up to its stack trace), so a rare failure can be diagnosed from CI.
+  sed -n '/^[[:space:]]*Failed [^!]/,/^[[:space:]]*Stack Trace:/p' "$log" | grep -v "Stack Trace:" || true
   summary="$(grep -E "(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+" "$log" | tail -1)"
   if [[ -z "$summary" ]]; then
     echo "   $name produced no test summary (crash or build problem); counting it as one failure."

@@ -47,7 +47,11 @@ public sealed class FramePipelineTests : IDisposable
         });
 
         // One capture in the stalled encoder, three in the intake queue, the producer blocked on the fifth.
-        await Eventually.TrueAsync(() => encoder.Waiting == 1 && pipeline.IntakeCount == 3, "the intake queue to fill");
+        // The producer counts a capture only after EnqueueAsync returns, so wait for the count too; then give a fifth
+        // capture time to slip through if the bound were broken.
+        await Eventually.TrueAsync(
+            () => encoder.Waiting == 1 && pipeline.IntakeCount == 3 && Volatile.Read(ref enqueued) == 4 && pipeline.Held == 4,
+            "the intake queue to fill");
         await Task.Delay(200);
         Assert.Equal(4, Volatile.Read(ref enqueued));
         Assert.False(producer.IsCompleted);

@@ -297,7 +297,7 @@ def pretrain_vision(model: ShapesVlm, args, log) -> float:
 
 
 def train(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, warmup: int, seed: int,
-          vision_lr_scale: float, split_transform=None, on_step=None, precision: str = "fp32") -> dict:
+          vision_lr_scale: float, split_transform=None, on_step=None) -> dict:
     t_img = model.cfg.vision_tokens
     groups = {}
     for name, p in model.named_parameters():
@@ -324,7 +324,7 @@ def train(model: ShapesVlm, tok, args, log, steps: int, peak_lr: float, warmup: 
         if on_step is not None:
             on_step(step)
         batch = sample_batch(rng, args.batch)
-        with matmul_precision(precision):
+        with matmul_precision(args.precision):
             loss, st = training_step_loss(model, batch, tok, t_img, split_transform, retrieval)
         tstats += st
         opt.zero_grad(set_to_none=True)
@@ -508,7 +508,7 @@ def train_split_robust(model: ShapesVlm, tok, args, log, steps: int, peak_lr: fl
                                  TRAIN_SEED + 3, log, commitment, args.robust_commitment_rate,
                                  parse_rates(args.robust_rates), args.robust_alignment)
     return train(model, tok, args, log, steps, peak_lr, 50, TRAIN_SEED + 3, args.extra_vision_lr_scale,
-                 (args.split_layer, quantizers), quantizers.on_step, args.precision)
+                 (args.split_layer, quantizers), quantizers.on_step)
 
 
 def parse_rates(text: str):
@@ -1034,8 +1034,7 @@ def main():
         args.steps = args.bench
         if args.vision_steps:
             pretrain_vision(model, args, log)
-        train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED, args.vision_lr_scale,
-              precision=args.precision)
+        train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED, args.vision_lr_scale)
         quick = write_eval_set(os.path.join(work, "quick"), 100, 3)
         r = evaluate(model, tok, quick, os.path.join(work, "quick"), args.split_layer)
         log(f"quick eval {r['overall']} { {t: v['accuracy'] for t, v in r['per_template'].items()} }")
@@ -1061,8 +1060,7 @@ def main():
             model.load_state_dict(state["model"])
             stats = state["stats"]
         else:
-            stats = train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED, args.vision_lr_scale,
-                          precision=args.precision)
+            stats = train(model, tok, args, log, args.steps, args.lr, args.warmup, TRAIN_SEED, args.vision_lr_scale)
             stats.update({"vision_pretrain_seconds": vision_seconds, "vision_pretrain_steps": args.vision_steps,
                           "vqa_steps": stats["steps"], "vqa_seconds": stats["train_seconds"], "precision": args.precision,
                           "train_seconds": round(stats["train_seconds"] + vision_seconds, 1)})
@@ -1072,7 +1070,7 @@ def main():
             # Stage 3: a second, lower cosine cycle on a fresh data stream; the slowest skills (retrieval keyed on
             # the shape word, reading an object's cell) keep improving long after the others have converged.
             extra = train(model, tok, args, log, args.extra_steps, args.extra_lr, 50, TRAIN_SEED + 2,
-                          args.extra_vision_lr_scale, precision=args.precision)
+                          args.extra_vision_lr_scale)
             stats.update({"extra_steps": extra["steps"], "extra_seconds": extra["train_seconds"],
                           "final_loss_ema": extra["final_loss_ema"],
                           "train_seconds": round(stats["train_seconds"] + extra["train_seconds"], 1)})

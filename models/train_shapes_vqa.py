@@ -16,10 +16,15 @@ import shutil
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from PIL import Image
+# Torch's OpenMP threads and OpenBLAS's own pthreads share the cores. By default an idle OpenMP thread spins after each
+# parallel region, and on 2 cores it takes the CPU from the BLAS threads doing the matrix products: a training step
+# takes twice as long. Passive waiting changes no result, only the time. libgomp reads this once, when torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from PIL import Image  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -209,9 +214,9 @@ def sample_batch(rng: np.random.Generator, n: int):
 
 def matmul_precision(precision: str):
     """Autocast for a training forward pass. With `bf16` the matrix products run in bfloat16 (weights, optimizer
-    state and the exported model stay float32): 4-5x faster steps on CPUs with AVX512-BF16, where float32 products
-    are the bulk of a step. Good for quick experiments, but not the default: the bf16-trained model answered as well
-    uncompressed and lost 5-7 points more at the shipped codec rate (see models/shapes-vqa/README.md)."""
+    state and the exported model stay float32): up to twice as fast on CPUs with AVX512-BF16. Good for quick
+    experiments, but not the default: the bf16-trained model answered as well uncompressed and lost 5-7 points more at
+    the shipped codec rate (see models/shapes-vqa/README.md)."""
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
 
 

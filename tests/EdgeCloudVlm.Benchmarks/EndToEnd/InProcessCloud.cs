@@ -39,7 +39,7 @@ internal sealed class InProcessCloud : IAsyncDisposable
         {
             Args = [],
             EnvironmentName = Environments.Production,
-            ContentRootPath = RepositoryPaths.Root,
+            ContentRootPath = RepositoryLayout.Root,
         });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -17,8 +17,8 @@ internal static class PlotCommand
 
     public static int Run(string[] args)
     {
-        var results = args.Length > 1 ? args[1] : Path.Combine(RepositoryPaths.Root, "docs", "results");
-        var plots = args.Length > 2 ? args[2] : Path.Combine(RepositoryPaths.Root, "docs", "plots");
+        var results = args.Length > 1 ? args[1] : Path.Combine(RepositoryLayout.Root, "docs", "results");
+        var plots = args.Length > 2 ? args[2] : Path.Combine(RepositoryLayout.Root, "docs", "plots");
         Directory.CreateDirectory(plots);
         var drawn = 0;
         drawn += Draw(results, "fidelity.json", plots, "fidelity-rate-accuracy.png", FidelityPlot);

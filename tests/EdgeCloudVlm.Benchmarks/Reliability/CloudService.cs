@@ -29,7 +29,7 @@ internal sealed class CloudService : IDisposable
         GrpcPort = grpcPort ?? FreePort();
         _settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["Models:Folders:0"] = RepositoryPaths.DemoModel,
+            ["Models:Folders:0"] = RepositoryLayout.DemoModel,
             ["Models:ExecutionProvider"] = "Cpu",
             ["Auth:ApiKeys:0:Name"] = "reliability-application",
             ["Auth:ApiKeys:0:Role"] = ServiceRoles.Application,

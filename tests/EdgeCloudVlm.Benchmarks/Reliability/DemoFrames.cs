@@ -39,7 +39,7 @@ internal sealed class DemoFrames
 
     public static DemoFrames Load(int count)
     {
-        string folder = RepositoryPaths.DemoModel;
+        string folder = RepositoryLayout.DemoModel;
         using VlmModel model = VlmModel.Load(folder, new VlmModelOptions
         {
             Session = new OnnxSessionOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = 1 },

@@ -15,7 +15,7 @@ internal sealed class EdgeAgent(ServicePaths paths, string workFolder, Dictionar
     public static Dictionary<string, string> Settings(string data, string watch, int grpcPort) => new(StringComparer.Ordinal)
     {
         ["Edge:DeviceId"] = "reliability-device",
-        ["Edge:ModelFolder"] = RepositoryPaths.DemoModel,
+        ["Edge:ModelFolder"] = RepositoryLayout.DemoModel,
         ["Edge:DataDirectory"] = data,
         ["Edge:IntraOpThreads"] = "1",
         ["Edge:Uplink:Address"] = $"http://127.0.0.1:{grpcPort}",

@@ -12,7 +12,7 @@ namespace EdgeCloudVlm.Benchmarks.Reliability;
 /// </summary>
 internal sealed class FaultWorkspace
 {
-    private readonly EvalSet _eval = EvalSet.Load(RepositoryPaths.DemoModel);
+    private readonly EvalSet _eval = EvalSet.Load(RepositoryLayout.DemoModel);
     private readonly List<string> _submitted = [];
 
     public FaultWorkspace(string root, string name)

@@ -12,7 +12,7 @@ internal static class FuzzRun
 
     public static JsonObject Run(long frameCases, long imageCases, long codebookCases, BenchmarkLog log)
     {
-        FuzzSubjects subjects = FuzzSubjects.Load(RepositoryPaths.DemoModel);
+        FuzzSubjects subjects = FuzzSubjects.Load(RepositoryLayout.DemoModel);
         var inputs = new FuzzInputs(subjects);
         var reports = new List<FuzzReport>();
         foreach ((IFuzzTarget target, long cases) in new (IFuzzTarget, long)[]

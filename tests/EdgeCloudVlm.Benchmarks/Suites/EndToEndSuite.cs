@@ -36,11 +36,11 @@ internal sealed class EndToEndSuite : IBenchmarkSuite
         int framesPerPath = context.Quick ? 10 : 40;
         int warmup = context.Quick ? 2 : 4;
         IReadOnlyList<string> photos = PhotoCorpus.Load(log);
-        var questions = EvalSet.Load(RepositoryPaths.DemoModel).Items.Select(item => item.Question).Distinct(StringComparer.Ordinal).ToArray();
+        var questions = EvalSet.Load(RepositoryLayout.DemoModel).Items.Select(item => item.Question).Distinct(StringComparer.Ordinal).ToArray();
         int count = Math.Min(photos.Count, framesPerPath + warmup);
         // Photographs spread evenly over the corpus; questions taken with a stride, because the evaluation file lists
         // them grouped by image and consecutive frames should get different templates.
-        var spec = new EndToEndSpec(Rates, framesPerPath, warmup, RepositoryPaths.DemoModel, CloudPort,
+        var spec = new EndToEndSpec(Rates, framesPerPath, warmup, RepositoryLayout.DemoModel, CloudPort,
             Enumerable.Range(0, count).Select(i => new EndToEndPhoto(photos[i * photos.Count / count], questions[i * 7 % questions.Length])).ToArray());
         log.Info($"{count} of {photos.Count} photographs, {framesPerPath} frames per path per rate after {warmup} warm-up, rates {string.Join(", ", Rates)} Mbit/s");
 

@@ -56,7 +56,7 @@ internal sealed class FidelitySuite : IBenchmarkSuite
     public Task<JsonObject> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {
         var log = context.Log;
-        var folder = RepositoryPaths.DemoModel;
+        var folder = RepositoryLayout.DemoModel;
         using var model = VlmModel.Load(folder);
         var set = EvalSet.Load(folder);
         if (context.Quick)

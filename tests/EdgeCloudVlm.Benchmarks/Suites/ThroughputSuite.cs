@@ -25,7 +25,7 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
     {
         var log = context.Log;
         var loadAtStart = LoadAverage();
-        var folder = RepositoryPaths.DemoModel;
+        var folder = RepositoryLayout.DemoModel;
         using var model = VlmModel.Load(folder, new VlmModelOptions
         {
             Session = new OnnxSessionOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = IntraOpThreads },

@@ -9,7 +9,7 @@ namespace EdgeCloudVlm.Cloud.Tests.Codebooks;
 public sealed class CodebookRegistryTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ecv-registry-").FullName;
-    private readonly ModelManifest _manifest = ModelManifest.Load(RepositoryPaths.DemoModel, []);
+    private readonly ModelManifest _manifest = ModelManifest.Load(RepositoryLayout.DemoModel, []);
 
     [Fact]
     public void AddModelCodebooks_DemoManifest_LoadsTheVerifiedCodebookWithItsSplit()

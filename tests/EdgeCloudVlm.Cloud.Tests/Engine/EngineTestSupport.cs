@@ -14,7 +14,7 @@ public sealed class EngineModelFixture : IDisposable
 {
     public EngineModelFixture()
     {
-        Folder = FindDemoModel();
+        Folder = RepositoryLayout.RequireDemoModel();
         Model = VlmModel.Load(Folder, new VlmModelOptions
         {
             Session = new OnnxSessionOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = 1 },
@@ -71,25 +71,6 @@ public sealed class EngineModelFixture : IDisposable
             time ?? TimeProvider.System, NullLogger<GenerationEngine>.Instance);
 
     public void Dispose() => Model.Dispose();
-
-    private static string FindDemoModel()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EdgeCloudVlm.sln")))
-            {
-                string model = Path.Combine(dir.FullName, "models", "shapes-vqa");
-                if (!File.Exists(Path.Combine(model, "model.json")))
-                {
-                    throw new InvalidOperationException($"the demo model is missing: {model}/model.json");
-                }
-
-                return model;
-            }
-        }
-
-        throw new InvalidOperationException($"repository root (EdgeCloudVlm.sln) not found above {AppContext.BaseDirectory}");
-    }
 }
 
 /// <summary>Engine tests share the loaded model and run one after another.</summary>

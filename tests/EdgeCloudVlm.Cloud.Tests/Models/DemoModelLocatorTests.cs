@@ -8,9 +8,9 @@ public sealed class DemoModelLocatorTests
     [Fact]
     public void Find_FromAFolderInsideTheRepository_ReturnsTheDemoModel()
     {
-        string? found = DemoModelLocator.Find(null, Path.Combine(RepositoryPaths.Root, "cloud", "EdgeCloudVlm.Cloud"));
+        string? found = DemoModelLocator.Find(null, Path.Combine(RepositoryLayout.Root, "cloud", "EdgeCloudVlm.Cloud"));
 
-        Assert.Equal(Path.GetFullPath(RepositoryPaths.DemoModel), found);
+        Assert.Equal(Path.GetFullPath(RepositoryLayout.DemoModel), found);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class DemoModel : IDisposable
 
     public DemoModel()
     {
-        Folder = RepositoryPaths.DemoModel;
+        Folder = RepositoryLayout.DemoModel;
         Model = VlmModel.Load(Folder, new VlmModelOptions
         {
             Session = new OnnxSessionOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = 1 },

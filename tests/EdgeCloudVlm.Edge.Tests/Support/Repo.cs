@@ -5,22 +5,9 @@ namespace EdgeCloudVlm.Edge.Tests.Support;
 /// <summary>Paths in the repository: its root, the demo model and its eval items.</summary>
 internal static class Repo
 {
-    private static readonly Lazy<string> RootPath = new(() =>
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EdgeCloudVlm.sln")))
-            {
-                return dir.FullName;
-            }
-        }
+    public static string Root => RepositoryLayout.Root;
 
-        throw new InvalidOperationException($"repository root (EdgeCloudVlm.sln) not found above {AppContext.BaseDirectory}");
-    });
-
-    public static string Root => RootPath.Value;
-
-    public static string DemoModel => Path.Combine(Root, "models", "shapes-vqa");
+    public static string DemoModel => RepositoryLayout.DemoModel;
 
     public static string DemoCodebooks => Path.Combine(DemoModel, "codebooks");
 

@@ -47,7 +47,7 @@ public sealed class CodebookCommandTests : IDisposable
     [Fact]
     public void Train_BadConfig_FailsWithAMessage()
     {
-        var (exitCode, _, error) = Invoke("codebook", "train", RepositoryModel(), "--config", "norm2x4-zz");
+        var (exitCode, _, error) = Invoke("codebook", "train", RepositoryLayout.DemoModel, "--config", "norm2x4-zz");
 
         Assert.Equal(ExitCodes.TrainingError, exitCode);
         Assert.Contains("zz", error, StringComparison.Ordinal);
@@ -65,7 +65,7 @@ public sealed class CodebookCommandTests : IDisposable
     [Fact]
     public void ShippedCodebooks_LoadAndMatchTheManifest()
     {
-        var model = RepositoryModel();
+        var model = RepositoryLayout.DemoModel;
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "model.json")))!;
         var entries = manifest["codebooks"]!.AsArray();
 
@@ -92,7 +92,7 @@ public sealed class CodebookCommandTests : IDisposable
 
     private string CopyOfDemoModel()
     {
-        var source = RepositoryModel();
+        var source = RepositoryLayout.DemoModel;
         var target = Path.Combine(_scratch, "shapes-vqa");
         Directory.CreateDirectory(target);
         foreach (var file in Directory.EnumerateFiles(source))
@@ -112,18 +112,5 @@ public sealed class CodebookCommandTests : IDisposable
         {
             File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
         }
-    }
-
-    private static string RepositoryModel()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "EdgeCloudVlm.sln")))
-            {
-                return Path.Combine(folder.FullName, "models", "shapes-vqa");
-            }
-        }
-
-        throw new DirectoryNotFoundException("Repository root not found.");
     }
 }

@@ -3,22 +3,9 @@ namespace EdgeCloudVlm.Reliability.Tests.Support;
 /// <summary>Paths in the repository.</summary>
 internal static class Repo
 {
-    private static readonly Lazy<string> RootPath = new(() =>
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "EdgeCloudVlm.sln")))
-            {
-                return dir.FullName;
-            }
-        }
+    public static string Root => RepositoryLayout.Root;
 
-        throw new InvalidOperationException($"repository root (EdgeCloudVlm.sln) not found above {AppContext.BaseDirectory}");
-    });
-
-    public static string Root => RootPath.Value;
-
-    public static string DemoModel => Path.Combine(Root, "models", "shapes-vqa");
+    public static string DemoModel => RepositoryLayout.DemoModel;
 
     /// <summary>
     /// The benchmark program's build output, beside this project's in either layout (<c>tests/X/bin/Release/net10.0</c>

@@ -236,7 +236,7 @@ public sealed class DockerfileTests
             }
         }
 
-        return seen.Select(p => Path.GetRelativePath(RepositoryPaths.Root, p).Replace('\\', '/'));
+        return seen.Select(p => Path.GetRelativePath(RepositoryLayout.Root, p).Replace('\\', '/'));
     }
 
     private static bool EdgeMapsRoute(string route) =>

@@ -20,7 +20,7 @@ internal static class ProcessRunner
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? RepositoryPaths.Root,
+            WorkingDirectory = workingDirectory ?? RepositoryLayout.Root,
         };
         foreach (string argument in arguments)
         {

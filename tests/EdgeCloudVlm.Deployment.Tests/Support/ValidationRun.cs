@@ -43,7 +43,7 @@ public sealed class ValidationRun : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Script = await ProcessRunner.RunAsync("bash", [Path.Combine(RepositoryPaths.Root, "helm", "validate.sh"), _output],
+        Script = await ProcessRunner.RunAsync("bash", [Path.Combine(RepositoryLayout.Root, "helm", "validate.sh"), _output],
             TimeSpan.FromMinutes(10));
         string results = Path.Combine(_output, "results.tsv");
         if (File.Exists(results))

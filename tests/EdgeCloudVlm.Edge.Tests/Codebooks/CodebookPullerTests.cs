@@ -11,7 +11,7 @@ namespace EdgeCloudVlm.Edge.Tests.Codebooks;
 public sealed class CodebookPullerTests : IDisposable
 {
     private readonly TempFolder _temp = new();
-    private readonly byte[] _file = File.ReadAllBytes(Directory.GetFiles(Path.Combine(Repo.DemoModel, "codebooks"), "*.avqcb")[0]);
+    private readonly byte[] _file = File.ReadAllBytes(Directory.GetFiles(Path.Combine(RepositoryLayout.DemoModel, "codebooks"), "*.avqcb")[0]);
 
     public void Dispose() => _temp.Dispose();
 

@@ -11,9 +11,9 @@ namespace EdgeCloudVlm.Edge.Tests.Codebooks;
 public sealed class CodebookStoreTests : IDisposable
 {
     private readonly TempFolder _temp = new();
-    private readonly ModelManifest _manifest = ModelManifest.Parse(File.ReadAllText(Path.Combine(Repo.DemoModel, "model.json")), Repo.DemoModel) with
+    private readonly ModelManifest _manifest = ModelManifest.Parse(File.ReadAllText(Path.Combine(RepositoryLayout.DemoModel, "model.json")), RepositoryLayout.DemoModel) with
     {
-        Codebooks = [new CodebookEntry { File = Path.GetRelativePath(Repo.DemoModel, Repo.DemoCodebook.Path), Id = Repo.DemoCodebook.Id }],
+        Codebooks = [new CodebookEntry { File = Path.GetRelativePath(RepositoryLayout.DemoModel, Repo.DemoCodebook.Path), Id = Repo.DemoCodebook.Id }],
     };
 
     public void Dispose() => _temp.Dispose();

@@ -13,7 +13,7 @@ public sealed class FolderWatcherTests : IDisposable
     private readonly TempFolder _temp = new();
     private readonly RecordingIntake _intake = new();
     private readonly string _folder;
-    private readonly byte[] _image = File.ReadAllBytes(Path.Combine(Repo.DemoModel, "eval", "images", "0000.png"));
+    private readonly byte[] _image = File.ReadAllBytes(Path.Combine(RepositoryLayout.DemoModel, "eval", "images", "0000.png"));
 
     public FolderWatcherTests()
     {

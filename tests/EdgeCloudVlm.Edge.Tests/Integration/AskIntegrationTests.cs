@@ -24,7 +24,7 @@ public sealed class AskIntegrationTests(CloudFixture fixture, ITestOutputHelper 
     {
         IReadOnlyList<EvalQuestion> eval = Repo.EvalQuestions();
         EvalQuestion[] items = [.. Enumerable.Range(0, 8).Select(i => eval[(i * 37) % eval.Count])];
-        using VlmModel model = VlmModel.Load(Repo.DemoModel, new VlmModelOptions { Session = new OnnxSessionOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = 1 } });
+        using VlmModel model = VlmModel.Load(RepositoryLayout.DemoModel, new VlmModelOptions { Session = new OnnxSessionOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = 1 } });
         var pipeline = new VlmPipeline(model);
         using var demo = new DemoEncoder();
         int agreesWithUncompressed = 0;

@@ -79,7 +79,7 @@ public sealed class DaemonTests(CloudFixture fixture, ITestOutputHelper output) 
     {
         string wrongId = new('5', 64);
         string codebooks = _temp.Folder("codebooks");
-        File.Copy(Directory.GetFiles(Path.Combine(Repo.DemoModel, "codebooks"), "*" + CodebookFile.Extension)[0], Path.Combine(codebooks, wrongId + CodebookFile.Extension));
+        File.Copy(Directory.GetFiles(Path.Combine(RepositoryLayout.DemoModel, "codebooks"), "*" + CodebookFile.Extension)[0], Path.Combine(codebooks, wrongId + CodebookFile.Extension));
         Dictionary<string, string?> settings = EdgeHost.Settings(_temp.Path, fixture.Cloud.GrpcAddress);
         settings["Edge:Codec:CodebookId"] = wrongId;
         settings["Edge:Codec:PullMissing"] = "false";

@@ -106,7 +106,7 @@ public sealed class FrameEncoderTests
     /// <summary>What the shared libraries produce for this image, without the agent.</summary>
     private static byte[] Reference(byte[] image, out CodebookId id, out int tokens, out int dim)
     {
-        using VlmModel model = VlmModel.Load(Repo.DemoModel, new VlmModelOptions
+        using VlmModel model = VlmModel.Load(RepositoryLayout.DemoModel, new VlmModelOptions
         {
             Parts = [ModelPartNames.VisionEdge],
             Session = new OnnxSessionOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = 1 },

@@ -31,7 +31,7 @@ internal sealed class CloudHost : IAsyncDisposable
         RestPort = FreePort();
         _settings = new Dictionary<string, string?>
         {
-            ["Models:Folders:0"] = Repo.DemoModel,
+            ["Models:Folders:0"] = RepositoryLayout.DemoModel,
             ["Codebooks:Folder"] = Repo.DemoCodebooks,
             ["Models:ExecutionProvider"] = "Cpu",
             ["Models:IntraOpThreads"] = "1",

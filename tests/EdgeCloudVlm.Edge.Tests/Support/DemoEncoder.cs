@@ -20,8 +20,8 @@ internal sealed class DemoEncoder : IDisposable
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         Telemetry = new EdgeTelemetry(_services.GetRequiredService<IMeterFactory>());
         Status = new AgentStatus(TimeProvider.System);
-        var edge = new EdgeOptions { DeviceId = "device-1", ModelFolder = Repo.DemoModel };
-        Head = VisionHead.Load(Repo.DemoModel, edge, NullLoggerFactory.Instance);
+        var edge = new EdgeOptions { DeviceId = "device-1", ModelFolder = RepositoryLayout.DemoModel };
+        Head = VisionHead.Load(RepositoryLayout.DemoModel, edge, NullLoggerFactory.Instance);
         Codec = codec ?? new CodecOptions { CodebookId = Repo.DemoCodebook.Id, Directory = Repo.DemoCodebooks };
         Codebooks = new CodebookStore(Options.Create(Codec), Status, NullLogger<CodebookStore>.Instance);
         if (loadCodebook)

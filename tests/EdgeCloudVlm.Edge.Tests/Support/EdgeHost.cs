@@ -31,7 +31,7 @@ internal sealed class EdgeHost : IAsyncDisposable
     public static Dictionary<string, string?> Settings(string dataDirectory, Uri cloud, string? apiKey = CloudHost.EdgeKey) => new()
     {
         ["Edge:DeviceId"] = "integration-device",
-        ["Edge:ModelFolder"] = Repo.DemoModel,
+        ["Edge:ModelFolder"] = RepositoryLayout.DemoModel,
         ["Edge:Codec:CodebookId"] = Repo.DemoCodebook.Id,
         ["Edge:DataDirectory"] = dataDirectory,
         ["Edge:Uplink:Address"] = cloud.ToString(),

@@ -2,14 +2,10 @@ using System.Text.Json;
 
 namespace EdgeCloudVlm.Edge.Tests.Support;
 
-/// <summary>Paths in the repository: its root, the demo model and its eval items.</summary>
+/// <summary>What the edge tests read from the demo model: its codebooks and eval items, and the agent's build.</summary>
 internal static class Repo
 {
-    public static string Root => RepositoryLayout.Root;
-
-    public static string DemoModel => RepositoryLayout.DemoModel;
-
-    public static string DemoCodebooks => Path.Combine(DemoModel, "codebooks");
+    public static string DemoCodebooks => Path.Combine(RepositoryLayout.DemoModel, "codebooks");
 
     /// <summary>The codebook the tests encode with: the first one model.json lists, else (while a retrained model
     /// waits for its codebook to be registered) the first file in the model's codebooks folder. The cloud hosts of the
@@ -18,11 +14,11 @@ internal static class Repo
 
     private static readonly Lazy<(string, string)> DemoCodebookValue = new(() =>
     {
-        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(DemoModel, "model.json")));
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryLayout.DemoModel, "model.json")));
         if (manifest.RootElement.TryGetProperty("codebooks", out JsonElement list) && list.GetArrayLength() > 0)
         {
             JsonElement first = list[0];
-            return (Path.GetFullPath(Path.Combine(DemoModel, first.GetProperty("file").GetString()!)), first.GetProperty("id").GetString()!);
+            return (Path.GetFullPath(Path.Combine(RepositoryLayout.DemoModel, first.GetProperty("file").GetString()!)), first.GetProperty("id").GetString()!);
         }
 
         string file = Directory.GetFiles(DemoCodebooks, "*.avqcb").Order(StringComparer.Ordinal).First();
@@ -37,7 +33,7 @@ internal static class Repo
     public static IReadOnlyList<EvalQuestion> EvalQuestions()
     {
         var items = new List<EvalQuestion>();
-        foreach (string line in File.ReadLines(Path.Combine(DemoModel, "eval", "eval.jsonl")))
+        foreach (string line in File.ReadLines(Path.Combine(RepositoryLayout.DemoModel, "eval", "eval.jsonl")))
         {
             if (string.IsNullOrWhiteSpace(line))
             {
@@ -47,7 +43,7 @@ internal static class Repo
             using JsonDocument doc = JsonDocument.Parse(line);
             JsonElement root = doc.RootElement;
             items.Add(new EvalQuestion(
-                Path.Combine(DemoModel, root.GetProperty("image").GetString()!),
+                Path.Combine(RepositoryLayout.DemoModel, root.GetProperty("image").GetString()!),
                 root.GetProperty("question").GetString()!,
                 root.GetProperty("answer").GetString()!));
         }

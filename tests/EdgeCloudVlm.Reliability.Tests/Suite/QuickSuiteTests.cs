@@ -21,7 +21,7 @@ public sealed class QuickSuiteTests(ITestOutputHelper output)
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { Repo.BenchmarksDll, "reliability", "--quick", "--out", json },
-            WorkingDirectory = Repo.Root,
+            WorkingDirectory = RepositoryLayout.Root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -39,7 +39,7 @@ internal sealed class CloudApp : IAsyncDisposable
     /// <summary>Settings of the service; <paramref name="overrides"/> replace them (a null value removes one).</summary>
     public static Dictionary<string, string?> Settings(int restPort, int grpcPort) => new()
     {
-        ["Models:Folders:0"] = Repo.DemoModel,
+        ["Models:Folders:0"] = RepositoryLayout.DemoModel,
         ["Models:ExecutionProvider"] = "Cpu",
         ["Models:IntraOpThreads"] = "1",
         ["Auth:ApiKeys:0:Name"] = "reliability-application",

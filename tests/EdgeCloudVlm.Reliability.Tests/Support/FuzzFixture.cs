@@ -8,7 +8,7 @@ public sealed class FuzzFixture
 {
     public FuzzFixture()
     {
-        Subjects = FuzzSubjects.Load(Repo.DemoModel);
+        Subjects = FuzzSubjects.Load(RepositoryLayout.DemoModel);
         Inputs = new FuzzInputs(Subjects);
     }
 

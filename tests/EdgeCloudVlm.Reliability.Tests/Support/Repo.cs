@@ -1,12 +1,8 @@
 namespace EdgeCloudVlm.Reliability.Tests.Support;
 
-/// <summary>Paths in the repository.</summary>
+/// <summary>The benchmark program the reliability tests run.</summary>
 internal static class Repo
 {
-    public static string Root => RepositoryLayout.Root;
-
-    public static string DemoModel => RepositoryLayout.DemoModel;
-
     /// <summary>
     /// The benchmark program's build output, beside this project's in either layout (<c>tests/X/bin/Release/net10.0</c>
     /// or <c>artifacts/bin/X/release</c>): the same path with this project's name replaced. <c>./test.sh</c> builds the

@@ -25,6 +25,7 @@ internal static class BenchmarkCommand
         string? suiteName = null;
         string? output = null;
         var quick = false;
+        var engineSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -34,6 +35,10 @@ internal static class BenchmarkCommand
                     break;
                 case "--out" when i + 1 < args.Length:
                     output = args[++i];
+                    break;
+                case "--engine" when i + 1 < args.Length && args[i + 1].Split('=', 2) is [{ Length: > 0 } name, var value]:
+                    engineSettings[name] = value;
+                    i++;
                     break;
                 case var value when !value.StartsWith("--", StringComparison.Ordinal) && suiteName is null:
                     suiteName = value;
@@ -57,7 +62,7 @@ internal static class BenchmarkCommand
 
         var suite = create();
         var log = new BenchmarkLog(Console.Error);
-        var result = await suite.RunAsync(new BenchmarkContext(quick, log), cancellation.Token);
+        var result = await suite.RunAsync(new BenchmarkContext(quick, log, engineSettings), cancellation.Token);
         ReplaceNonFiniteNumbers(result);
         result["suite"] = suiteName;
         result["quick"] = quick;
@@ -117,7 +122,8 @@ internal static class BenchmarkCommand
     private static int Usage(string problem)
     {
         Console.Error.WriteLine(problem);
-        Console.Error.WriteLine($"usage: EdgeCloudVlm.Benchmarks <{string.Join('|', Suites.Keys)}> [--quick] --out <file.json>");
+        Console.Error.WriteLine($"usage: EdgeCloudVlm.Benchmarks <{string.Join('|', Suites.Keys)}> [--quick] [--engine Name=Value ...] --out <file.json>");
+        Console.Error.WriteLine("  --engine sets one of the cloud engine's options (section Engine) for suite throughput, e.g. --engine ImageWorkers=2");
         return 2;
     }
 }
@@ -128,8 +134,9 @@ internal interface IBenchmarkSuite
     Task<JsonObject> RunAsync(BenchmarkContext context, CancellationToken cancellationToken);
 }
 
-/// <summary>What every suite gets: quick mode and a progress log on standard error.</summary>
-internal sealed record BenchmarkContext(bool Quick, BenchmarkLog Log);
+/// <summary>What every suite gets: quick mode, a progress log on standard error, and engine options given on the
+/// command line (<c>--engine Name=Value</c>, names as in the configuration section <c>Engine</c>).</summary>
+internal sealed record BenchmarkContext(bool Quick, BenchmarkLog Log, IReadOnlyDictionary<string, string?> EngineSettings);
 
 /// <summary>Progress lines on standard error, so standard output stays JSON.</summary>
 internal sealed class BenchmarkLog(TextWriter writer)

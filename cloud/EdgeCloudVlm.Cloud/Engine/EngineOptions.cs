@@ -34,9 +34,16 @@ public sealed class EngineOptions
     [Range(0, 1 << 20)]
     public int PrefixCacheMiB { get; set; } = 64;
 
-    /// <summary>Threads that run the vision parts and the image-prefix prefill beside the decode loop.</summary>
+    /// <summary>Threads that run the vision parts and the image-prefix prefill beside the decode loop; unset, one per
+    /// four processors (1 to 8, see <see cref="ImageWorkersFor"/>).</summary>
     [Range(1, 64)]
-    public int ImageWorkers { get; set; } = 1;
+    public int? ImageWorkers { get; set; }
+
+    /// <summary>Threads that prefill admitted prompts (the tokens after a cached image prefix, or whole prompts) while
+    /// the scheduler thread goes on with decode steps; 0 prefills on the scheduler thread between decode steps. Unset,
+    /// one per eight processors (1 to 4, see <see cref="PrefillWorkersFor"/>).</summary>
+    [Range(0, 64)]
+    public int? PrefillWorkers { get; set; }
 
     /// <summary>Images one worker takes through the vision parts and the image-prefix prefill in one batch, when that
     /// many are waiting; 1 runs every image on its own.</summary>
@@ -48,4 +55,13 @@ public sealed class EngineOptions
     /// and its answer limit is shortened to what fits.</summary>
     [Range(2, 1_000_000)]
     public int? MaxSequenceTokens { get; set; }
+
+    /// <summary>The image workers an engine starts on a host with <paramref name="processors"/> processors: the
+    /// configured number, else one per four processors, 1 to 8. Each runs single-threaded model calls, and on a small
+    /// host more of them only take cores from the decode loop.</summary>
+    public int ImageWorkersFor(int processors) => ImageWorkers ?? Math.Clamp(processors / 4, 1, 8);
+
+    /// <summary>The prefill workers an engine starts on a host with <paramref name="processors"/> processors: the
+    /// configured number, else one per eight processors, 1 to 4.</summary>
+    public int PrefillWorkersFor(int processors) => PrefillWorkers ?? Math.Clamp(processors / 8, 1, 4);
 }

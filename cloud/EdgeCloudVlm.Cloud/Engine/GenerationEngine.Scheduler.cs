@@ -11,9 +11,7 @@ public sealed partial class GenerationEngine
     private readonly PrefillRunner _prefill;
     private readonly DecodeBatch _batch;
     private readonly Queue<EngineSequence> _waiting = new();
-    private readonly List<EngineSequence> _admitted = [];
-    private readonly List<BatchJoiner> _joiners = [];
-    private readonly List<KvCache> _presents = [];
+    private readonly PrefillJob _inline = new();
     private Action<EngineSequence>? _onFinished;
 
     private void RunScheduler()
@@ -26,9 +24,10 @@ public sealed partial class GenerationEngine
             {
                 _wake.Reset();
                 Drain();
-                if (_waiting.Count > 0 && _batch.Live < _budget.MaxSequences)
+                JoinPrefilled();
+                if (_waiting.Count > 0 && FreeSlots > 0)
                 {
-                    AdmitAndPrefill(stop);
+                    AdmitWaiting(stop);
                 }
 
                 RemoveAborted();
@@ -37,8 +36,9 @@ public sealed partial class GenerationEngine
                     _batch.Compact();
                     Step(stop);
                 }
-                else if (_waiting.Count == 0)
+                else if (_waiting.Count == 0 || FreeSlots == 0)
                 {
+                    // Nothing to decode: wait for a request, or for a prefill worker to hand back what it took.
                     _wake.Wait(stop);
                 }
             }
@@ -83,10 +83,15 @@ public sealed partial class GenerationEngine
         }
     }
 
-    private void AdmitAndPrefill(CancellationToken stop)
+    /// <summary>Slots the KV budget still allows: sequences in the batch and those being prefilled hold theirs.</summary>
+    private int FreeSlots => _budget.MaxSequences - _batch.Live - Volatile.Read(ref _prefilling);
+
+    /// <summary>Admits waiting sequences while slots are free and has them prefilled: by the prefill workers, or here
+    /// between decode steps when there are none.</summary>
+    private void AdmitWaiting(CancellationToken stop)
     {
-        _admitted.Clear();
-        int capacity = _budget.MaxSequences - _batch.Live;
+        PrefillJob job = _prefillWorkers.Length == 0 ? _inline : new PrefillJob();
+        int capacity = FreeSlots;
         while (capacity > 0 && _waiting.TryDequeue(out EngineSequence? sequence))
         {
             if (!sequence.TryActivate())
@@ -97,18 +102,35 @@ public sealed partial class GenerationEngine
 
             Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _active);
-            _admitted.Add(sequence);
+            job.Sequences.Add(sequence);
             capacity--;
         }
 
-        if (_admitted.Count == 0)
+        if (job.Sequences.Count == 0)
         {
             return;
         }
 
+        Interlocked.Add(ref _prefilling, job.Sequences.Count);
+        if (_prefillWorkers.Length == 0)
+        {
+            Prefill(job, stop);
+            Join(job);
+        }
+        else
+        {
+            _toPrefill.Enqueue(job);
+            _prefillSignal.Release();
+        }
+    }
+
+    /// <summary>Prefills a job's sequences that are still wanted (whole prompts, then tails on cached prefixes); the
+    /// survivors end up in <see cref="PrefillJob.Joiners"/>.</summary>
+    private void Prefill(PrefillJob job, CancellationToken stop)
+    {
         var whole = new List<EngineSequence>();
         var tail = new List<EngineSequence>();
-        foreach (EngineSequence sequence in _admitted)
+        foreach (EngineSequence sequence in job.Sequences)
         {
             if (sequence.Abort != AbortReason.None)
             {
@@ -120,31 +142,35 @@ public sealed partial class GenerationEngine
             }
         }
 
-        RunGroups(whole, whole: true, stop);
-        RunGroups(tail, whole: false, stop);
+        RunGroups(whole, whole: true, job, stop);
+        RunGroups(tail, whole: false, job, stop);
+    }
 
-        KvCache? adopted = _batch.Join(_joiners);
-        foreach (BatchJoiner joiner in _joiners)
+    /// <summary>Merges a prefilled job into the running batch and gives its sequences' slots over to the batch.</summary>
+    private void Join(PrefillJob job)
+    {
+        KvCache? adopted = _batch.Join(job.Joiners);
+        foreach (BatchJoiner joiner in job.Joiners)
         {
             joiner.Sequence.DecodeActivity = StartSpan("decode", joiner.Sequence);
         }
 
-        foreach (KvCache present in _presents)
-        {
-            if (!ReferenceEquals(present, adopted))
-            {
-                present.Dispose();
-            }
-        }
+        job.DisposePresents(except: adopted);
+        Interlocked.Add(ref _prefilling, -job.Sequences.Count);
+        job.Clear();
+    }
 
-        _presents.Clear();
-        _joiners.Clear();
-        _admitted.Clear();
+    private void JoinPrefilled()
+    {
+        while (_prefilled.TryDequeue(out PrefillJob? job))
+        {
+            Join(job);
+        }
     }
 
     /// <summary>Prefills <paramref name="sequences"/> in groups of equal prompt length (no padding), samples each first
     /// token and lines the survivors up to join the batch.</summary>
-    private void RunGroups(List<EngineSequence> sequences, bool whole, CancellationToken stop)
+    private void RunGroups(List<EngineSequence> sequences, bool whole, PrefillJob job, CancellationToken stop)
     {
         if (sequences.Count == 0)
         {
@@ -167,11 +193,11 @@ public sealed partial class GenerationEngine
                 i++;
             }
 
-            RunGroup(group, prefixes, whole, vocab, stop);
+            RunGroup(group, prefixes, whole, vocab, job, stop);
         }
     }
 
-    private void RunGroup(List<EngineSequence> group, List<ImagePrefix> prefixes, bool whole, int vocab, CancellationToken stop)
+    private void RunGroup(List<EngineSequence> group, List<ImagePrefix> prefixes, bool whole, int vocab, PrefillJob job, CancellationToken stop)
     {
         int n = group.Count;
         var spans = new Activity?[n];
@@ -187,7 +213,7 @@ public sealed partial class GenerationEngine
             KvCache present = whole
                 ? _prefill.RunFull(group, prefixes, last, stop)
                 : _prefill.RunTail(group, prefixes, last, stop);
-            _presents.Add(present);
+            job.Presents.Add(present);
             long now = _time.GetTimestamp();
             TimeSpan elapsed = _time.GetElapsedTime(start, now);
             for (int r = 0; r < n; r++)
@@ -211,7 +237,7 @@ public sealed partial class GenerationEngine
                 }
                 else if (sequence.Accept(last.AsSpan(r * vocab, vocab), now))
                 {
-                    _joiners.Add(new BatchJoiner(sequence, present, r));
+                    job.Joiners.Add(new BatchJoiner(sequence, present, r));
                 }
                 else
                 {
@@ -322,13 +348,17 @@ public sealed partial class GenerationEngine
     private void StopAll()
     {
         Volatile.Write(ref _stopping, 1);
+        StopPrefillWorkers();
         Drain();
         var all = new List<EngineSequence>(_waiting);
         _waiting.Clear();
-        all.AddRange(_admitted);
-        foreach (BatchJoiner joiner in _joiners)
+        var jobs = new List<PrefillJob>(_toPrefill) { _inline };
+        jobs.AddRange(_prefilled);
+        _toPrefill.Clear();
+        _prefilled.Clear();
+        foreach (PrefillJob job in jobs)
         {
-            all.Add(joiner.Sequence);
+            all.AddRange(job.Sequences);
         }
 
         for (int r = 0; r < _batch.Rows; r++)
@@ -349,14 +379,12 @@ public sealed partial class GenerationEngine
             }
         }
 
-        foreach (KvCache present in _presents)
+        foreach (PrefillJob job in jobs)
         {
-            present.Dispose();
+            job.DisposePresents(except: null);
+            job.Clear();
         }
 
-        _presents.Clear();
-        _joiners.Clear();
-        _admitted.Clear();
         _batch.Reset();
     }
 

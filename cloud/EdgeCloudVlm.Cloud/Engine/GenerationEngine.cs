@@ -15,7 +15,7 @@ namespace EdgeCloudVlm.Cloud.Engine;
 
 /// <summary>
 /// One model's continuous-batching engine. Requests wait in a bounded queue; a dedicated scheduler thread admits them
-/// between decode steps as far as the KV-cache budget allows, runs their vision and prefill (reusing cached image
+/// between decode steps as far as the KV-cache budget allows, has their vision and prefill run (reusing cached image
 /// prefixes), and merges them into the running batch, whose decode step is one decoder call for all sequences.
 /// Sequences leave the batch independently when they finish, are cancelled or pass their deadline.
 /// </summary>
@@ -97,9 +97,12 @@ public sealed partial class GenerationEngine : IGenerationEngine, IAsyncDisposab
         _metrics = new EngineMetrics(meterFactory, modelId, () => Status);
         _prefill = new PrefillRunner(model);
         _batch = new DecodeBatch(model, _budget.MaxSequenceTokens, timeProvider, Counters);
-        _images = new ImageStage(model, _prefill, _prefixCache, _prefixLength, options.ImageWorkers, options.MaxImageBatch, Counters, timeProvider, logger, modelId, Schedule, FailQueued);
+        int imageWorkers = options.ImageWorkersFor(Environment.ProcessorCount);
+        int prefillWorkers = options.PrefillWorkersFor(Environment.ProcessorCount);
+        _images = new ImageStage(model, _prefill, _prefixCache, _prefixLength, imageWorkers, options.MaxImageBatch, Counters, timeProvider, logger, modelId, Schedule, FailQueued);
         LogStarted(_logger, modelId, _budget.MaxSequences, _budget.MaxSequenceTokens, _budget.BytesPerSequence / (1024.0 * 1024.0),
-            options.KvCacheMemoryMiB, options.MaxQueuedRequests, _prefixLength > 0 ? "image prefix KV cache" : "image embeddings");
+            options.KvCacheMemoryMiB, options.MaxQueuedRequests, _prefixLength > 0 ? "image prefix KV cache" : "image embeddings", imageWorkers, prefillWorkers);
+        StartPrefillWorkers(prefillWorkers);
         _scheduler = Task.Factory.StartNew(RunScheduler, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -180,6 +183,7 @@ public sealed partial class GenerationEngine : IGenerationEngine, IAsyncDisposab
         await _stop.CancelAsync().ConfigureAwait(false);
         _wake.Set();
         await _scheduler.ConfigureAwait(false);
+        _prefillSignal.Dispose();
         _batch.Dispose();
         _prefixCache.Dispose();
         _metrics.Dispose();
@@ -385,8 +389,8 @@ public sealed partial class GenerationEngine : IGenerationEngine, IAsyncDisposab
     };
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Engine for {Model} started: {MaxSequences} sequences of {MaxTokens} positions ({MiBPerSequence:F2} MiB each) in {BudgetMiB} MiB, queue {MaxQueued}, prefix cache keeps {PrefixKind}")]
-    private static partial void LogStarted(ILogger logger, string model, int maxSequences, int maxTokens, double miBPerSequence, int budgetMiB, int maxQueued, string prefixKind);
+        Message = "Engine for {Model} started: {MaxSequences} sequences of {MaxTokens} positions ({MiBPerSequence:F2} MiB each) in {BudgetMiB} MiB, queue {MaxQueued}, prefix cache keeps {PrefixKind}, {ImageWorkers} image workers, {PrefillWorkers} prefill workers")]
+    private static partial void LogStarted(ILogger logger, string model, int maxSequences, int maxTokens, double miBPerSequence, int budgetMiB, int maxQueued, string prefixKind, int imageWorkers, int prefillWorkers);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Engine for {Model} stopped")]
     private static partial void LogStopped(ILogger logger, string model);

@@ -25,7 +25,8 @@ internal static class PlotCommand
         drawn += Draw(results, "resnet-fidelity.json", plots, "resnet-rate-cosine.png", ResNetPlot);
         drawn += Draw(results, "codec.json", plots, "codec-rate-distortion.png", CodecPlot);
         drawn += Draw(results, "e2e.json", plots, "e2e-latency.png", LatencyPlot);
-        drawn += Draw(results, "throughput.json", plots, "throughput-concurrency.png", ThroughputPlot);
+        var manyCores = ReadIfPresent(results, "throughput-16-cores.json");
+        drawn += Draw(results, "throughput.json", plots, "throughput-concurrency.png", json => ThroughputPlot(json, manyCores));
         Console.Error.WriteLine($"drew {drawn} plots into {plots}");
         return drawn > 0 ? 0 : 1;
     }
@@ -44,6 +45,12 @@ internal static class PlotCommand
         plot.SavePng(Path.Combine(plots, png), Width, Height);
         Console.Error.WriteLine($"wrote {png}");
         return 1;
+    }
+
+    private static JsonObject? ReadIfPresent(string results, string file)
+    {
+        var path = Path.Combine(results, file);
+        return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))!.AsObject() : null;
     }
 
     private static Plot FidelityPlot(JsonObject json)
@@ -97,12 +104,24 @@ internal static class PlotCommand
         return Finish(plot, Alignment.UpperRight);
     }
 
-    private static Plot ThroughputPlot(JsonObject json)
+    /// <summary>Tokens/s against concurrency, one line per host the suite ran on (the second one optional).</summary>
+    private static Plot ThroughputPlot(JsonObject json, JsonObject? otherHost)
     {
         var plot = new Plot();
         plot.Title("Engine throughput against concurrent requests (demo model, CPU)");
         plot.YLabel("output tokens per second");
         plot.XLabel("concurrent requests");
+        AddThroughputLine(plot, json, Colors.Blue, MarkerShape.FilledCircle);
+        if (otherHost is not null)
+        {
+            AddThroughputLine(plot, otherHost, Colors.DarkGreen, MarkerShape.FilledSquare);
+        }
+
+        return Finish(plot);
+    }
+
+    private static void AddThroughputLine(Plot plot, JsonObject json, Color color, MarkerShape marker)
+    {
         var points = new List<(double Concurrency, double TokensPerSecond)>();
         if (json["concurrency_points"] is JsonArray curve)
         {
@@ -120,8 +139,10 @@ internal static class PlotCommand
         }
 
         points.Sort();
-        AddLine(plot, [.. points.Select(p => p.Concurrency)], [.. points.Select(p => p.TokensPerSecond)], "continuous batching", Colors.Blue, MarkerShape.FilledCircle);
-        return Finish(plot);
+        var label = json["machine"]?["processors"] is JsonNode processors
+            ? $"{Number(processors)} processors, {Number(json["image_workers"] ?? 1)} image + {Number(json["prefill_workers"] ?? 0)} prefill workers"
+            : "continuous batching";
+        AddLine(plot, [.. points.Select(p => p.Concurrency)], [.. points.Select(p => p.TokensPerSecond)], label, color, marker);
     }
 
     private static Plot RateAxes(string title, string yLabel)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using EdgeCloudVlm.Cloud.Engine;
@@ -5,6 +6,7 @@ using EdgeCloudVlm.Inference;
 using EdgeCloudVlm.Inference.Evaluation;
 using EdgeCloudVlm.Inference.Generation;
 using EdgeCloudVlm.Inference.Runtime;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeCloudVlm.Benchmarks.Suites;
@@ -35,8 +37,8 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
         var requests = items.Select(item => new Request(item.Question, File.ReadAllBytes(set.ImagePath(item)))).ToArray();
         var images = items.Select(item => item.Image).Distinct(StringComparer.Ordinal).Count();
         var repetitions = context.Quick ? 1 : 3;
-        var options = new EngineOptions { KvCacheMemoryMiB = 64, MaxSequenceTokens = 128 };
-        log.Info($"{requests.Length} questions about {images} images; {repetitions} repetitions; {IntraOpThreads} ONNX Runtime thread per call");
+        var options = EngineOptionsFor(context.EngineSettings);
+        log.Info($"{requests.Length} questions about {images} images; {repetitions} repetitions; {IntraOpThreads} ONNX Runtime thread per call; {options.ImageWorkersFor(Environment.ProcessorCount)} image and {options.PrefillWorkersFor(Environment.ProcessorCount)} prefill workers on {Environment.ProcessorCount} processors");
         var runs = await MeasureLoadAsync(model, options, requests, [1, 2, 4, 8, Concurrency, 32], repetitions, log, cancellationToken);
         var c1 = runs[1];
         var c16 = runs[Concurrency];
@@ -73,6 +75,9 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
             ["images"] = images,
             ["repetitions"] = repetitions,
             ["intra_op_threads"] = IntraOpThreads,
+            ["engine_options"] = new JsonObject(context.EngineSettings.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)pair.Value))),
+            ["image_workers"] = options.ImageWorkersFor(Environment.ProcessorCount),
+            ["prefill_workers"] = options.PrefillWorkersFor(Environment.ProcessorCount),
             ["output_tokens"] = c1.Tokens,
             ["tokens_per_s_c1"] = c1.TokensPerSecond,
             ["tokens_per_s_c16"] = c16.TokensPerSecond,
@@ -109,6 +114,16 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
                 ["prefix_cache_speedup_at_least_2"] = prefix.FirstMs / prefix.SecondMs >= 2,
             },
         };
+    }
+
+    /// <summary>The suite's engine options (a 64 MiB KV budget of 128-position sequences), with the command line's
+    /// <c>--engine</c> settings bound on top and validated as the service validates its configuration.</summary>
+    private static EngineOptions EngineOptionsFor(IReadOnlyDictionary<string, string?> settings)
+    {
+        var options = new EngineOptions { KvCacheMemoryMiB = 64, MaxSequenceTokens = 128 };
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build().Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
+        return options;
     }
 
     /// <summary>Warms up, then runs every concurrency level in turn, <paramref name="repetitions"/> rounds (so

@@ -14,6 +14,8 @@ public sealed class EngineOptionsTests(EngineModelFixture fixture)
     [InlineData(nameof(EngineOptions.DefaultDeadline))]
     [InlineData(nameof(EngineOptions.PrefixCacheMiB))]
     [InlineData(nameof(EngineOptions.MaxSequenceTokens))]
+    [InlineData(nameof(EngineOptions.ImageWorkers))]
+    [InlineData(nameof(EngineOptions.PrefillWorkers))]
     public void Validate_OutOfRangeValue_Fails(string property)
     {
         EngineOptions options = Invalid(property);
@@ -31,6 +33,30 @@ public sealed class EngineOptionsTests(EngineModelFixture fixture)
         var options = new EngineOptions();
 
         Assert.True(Validator.TryValidateObject(options, new ValidationContext(options), null, validateAllProperties: true));
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(2, 1, 1)]
+    [InlineData(8, 2, 1)]
+    [InlineData(16, 4, 2)]
+    [InlineData(64, 8, 4)]
+    [InlineData(256, 8, 4)]
+    public void WorkersFor_Unset_FollowProcessorCount(int processors, int imageWorkers, int prefillWorkers)
+    {
+        var options = new EngineOptions();
+
+        Assert.Equal(imageWorkers, options.ImageWorkersFor(processors));
+        Assert.Equal(prefillWorkers, options.PrefillWorkersFor(processors));
+    }
+
+    [Fact]
+    public void WorkersFor_Configured_WinOverProcessorCount()
+    {
+        var options = new EngineOptions { ImageWorkers = 3, PrefillWorkers = 0 };
+
+        Assert.Equal(3, options.ImageWorkersFor(64));
+        Assert.Equal(0, options.PrefillWorkersFor(64));
     }
 
     [Fact]
@@ -59,6 +85,8 @@ public sealed class EngineOptionsTests(EngineModelFixture fixture)
         nameof(EngineOptions.DefaultDeadline) => new EngineOptions { DefaultDeadline = TimeSpan.Zero },
         nameof(EngineOptions.PrefixCacheMiB) => new EngineOptions { PrefixCacheMiB = -1 },
         nameof(EngineOptions.MaxSequenceTokens) => new EngineOptions { MaxSequenceTokens = 1 },
+        nameof(EngineOptions.ImageWorkers) => new EngineOptions { ImageWorkers = 0 },
+        nameof(EngineOptions.PrefillWorkers) => new EngineOptions { PrefillWorkers = -1 },
         _ => throw new ArgumentOutOfRangeException(nameof(property)),
     };
 }

@@ -13,12 +13,16 @@ public sealed class GenerationEngineTests(EngineModelFixture fixture)
 {
     private static readonly TimeSpan Patience = EngineRequests.Patience;
 
-    [Fact]
-    public async Task GenerateAsync_SixteenConcurrentRequests_AnswersEqualPipeline()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task GenerateAsync_SixteenConcurrentRequests_AnswersEqualPipeline(int prefillWorkers)
     {
         IReadOnlyList<EvalItem> items = fixture.MixedQuestions(16);
         GenerationResult[] expected = items.Select(i => fixture.Reference(i)).ToArray();
-        await using GenerationEngine engine = fixture.CreateEngine();
+        await using GenerationEngine engine = fixture.CreateEngine(
+            new EngineOptions { KvCacheMemoryMiB = 64, MaxSequenceTokens = 128, PrefillWorkers = prefillWorkers });
         using var gate = new SchedulerGate("decode");
 
         // The scheduler is held by another request until all sixteen wait for it, so they are admitted together.
@@ -63,12 +67,15 @@ public sealed class GenerationEngineTests(EngineModelFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task GenerateAsync_RequestsJoiningWhileOthersDecode_AnswersEqualPipeline()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task GenerateAsync_RequestsJoiningWhileOthersDecode_AnswersEqualPipeline(int prefillWorkers)
     {
         IReadOnlyList<EvalItem> items = [.. fixture.MixedQuestions(20, skip: 140), .. fixture.CaptionsOfMixedLengths(20, skip: 30)];
         GenerationResult[] expected = items.Select(i => fixture.Reference(i)).ToArray();
-        await using GenerationEngine engine = fixture.CreateEngine();
+        await using GenerationEngine engine = fixture.CreateEngine(
+            new EngineOptions { KvCacheMemoryMiB = 64, MaxSequenceTokens = 128, PrefillWorkers = prefillWorkers });
         var results = new StreamedAnswer[items.Count];
 
         // Eight clients, each sending its next request as soon as its previous answer is complete.
@@ -427,6 +434,26 @@ public sealed class GenerationEngineTests(EngineModelFixture fixture)
         await Assert.ThrowsAsync<ObjectDisposedException>(() => queued.WaitAsync(Patience));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => running.WaitAsync(Patience));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => EngineRequests.Start(engine, fixture.Request(items[1])));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_WhilePrefillWorkerHoldsRequest_EndsItWithObjectDisposed()
+    {
+        EvalItem first = fixture.QuestionsAbout(60)[0];
+        byte[] image = fixture.ImageBytes(first);
+        GenerationEngine engine = fixture.CreateEngine(new EngineOptions { KvCacheMemoryMiB = 64, MaxSequenceTokens = 128, PrefillWorkers = 1 });
+        await EngineRequests.Start(engine, new EngineRequest(EngineImage.FromEncoded(image), first.Question, new GenerationOptions())).WaitAsync(Patience);
+        using var gate = new SchedulerGate("prefill");
+
+        // The image prefix is cached, so the request's only prefill is the question's, on the prefill worker.
+        Task<StreamedAnswer> held = gate.Start(engine, new EngineRequest(EngineImage.FromEncoded(image), "describe the image", new GenerationOptions()));
+        await gate.Entered.WaitAsync(Patience);
+        ValueTask disposing = engine.DisposeAsync();
+        gate.Release();
+        await disposing.AsTask().WaitAsync(Patience);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => held.WaitAsync(Patience));
+        Assert.Equal(0, engine.Status.ActiveSequences);
     }
 
     [Fact]

@@ -62,7 +62,16 @@ internal static class BenchmarkCommand
 
         var suite = create();
         var log = new BenchmarkLog(Console.Error);
-        var result = await suite.RunAsync(new BenchmarkContext(quick, log, engineSettings), cancellation.Token);
+        JsonObject result;
+        try
+        {
+            result = await suite.RunAsync(new BenchmarkContext(quick, log, engineSettings), cancellation.Token);
+        }
+        catch (BenchmarkUsageException ex)
+        {
+            return Usage(ex.Message);
+        }
+
         ReplaceNonFiniteNumbers(result);
         result["suite"] = suiteName;
         result["quick"] = quick;
@@ -127,6 +136,9 @@ internal static class BenchmarkCommand
         return 2;
     }
 }
+
+/// <summary>A suite found its command-line arguments unusable; the command prints the message and its usage.</summary>
+internal sealed class BenchmarkUsageException(string message) : Exception(message);
 
 /// <summary>One benchmark suite: produces the JSON object its contract names.</summary>
 internal interface IBenchmarkSuite

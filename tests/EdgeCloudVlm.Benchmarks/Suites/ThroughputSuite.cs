@@ -121,8 +121,16 @@ internal sealed class ThroughputSuite : IBenchmarkSuite
     private static EngineOptions EngineOptionsFor(IReadOnlyDictionary<string, string?> settings)
     {
         var options = new EngineOptions { KvCacheMemoryMiB = 64, MaxSequenceTokens = 128 };
-        new ConfigurationBuilder().AddInMemoryCollection(settings).Build().Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
-        Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
+        try
+        {
+            new ConfigurationBuilder().AddInMemoryCollection(settings).Build().Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+            Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ValidationException)
+        {
+            throw new BenchmarkUsageException($"--engine: {ex.Message}");
+        }
+
         return options;
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using EdgeCloudVlm.Benchmarks.Networking;
 
 namespace EdgeCloudVlm.Benchmarks.Reliability;
 
@@ -44,7 +45,8 @@ internal sealed class ChildProcess : IDisposable
 
     public static ChildProcess Start(IReadOnlyList<string> command, string logPath, IReadOnlyDictionary<string, string>? environment = null, string? netns = null, string? workingDirectory = null)
     {
-        var start = new ProcessStartInfo(netns is null ? command[0] : "ip")
+        IReadOnlyList<string> line = netns is null ? command : NetworkNamespace.Exec(netns, command);
+        var start = new ProcessStartInfo(line[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -52,15 +54,7 @@ internal sealed class ChildProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        if (netns is not null)
-        {
-            start.ArgumentList.Add("netns");
-            start.ArgumentList.Add("exec");
-            start.ArgumentList.Add(netns);
-            start.ArgumentList.Add(command[0]);
-        }
-
-        foreach (string argument in command.Skip(1))
+        foreach (string argument in line.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using EdgeCloudVlm.ServiceDefaults.Authentication;
+using EdgeCloudVlm.Benchmarks.Networking;
 
 namespace EdgeCloudVlm.Benchmarks.Reliability;
 
@@ -93,8 +94,8 @@ internal sealed class CloudService : IDisposable
     {
         if (_netns is not null)
         {
-            return await NetworkNamespace.ExecAsync(_netns, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
-                $"http://127.0.0.1:{RestPort}/health/ready"], cancellationToken) is (0, "200");
+            return await ExternalCommand.RunAsync(NetworkNamespace.Exec(_netns, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
+                $"http://127.0.0.1:{RestPort}/health/ready"]), cancellationToken) is (0, "200");
         }
 
         try

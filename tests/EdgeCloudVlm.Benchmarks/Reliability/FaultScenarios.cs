@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using EdgeCloudVlm.Benchmarks.Networking;
 
 namespace EdgeCloudVlm.Benchmarks.Reliability;
 
@@ -76,20 +77,20 @@ internal sealed class FaultScenarios(ServicePaths paths, string root, FaultSizes
 
     private async Task<JsonObject?> LinkCutAsync(FaultWorkspace w, CancellationToken cancellationToken)
     {
-        using NetworkNamespace ns = await NetworkNamespace.CreateAsync(cancellationToken);
+        using NetworkNamespace ns = NetworkNamespace.Create($"ecv-reliability-{Environment.ProcessId}");
         using var cloud = new CloudService(paths, w.Folder, netns: ns.Name);
         await cloud.StartAsync(TimeSpan.FromMinutes(3), cancellationToken);
         using var agent = new EdgeAgent(paths, w.Folder, EdgeAgent.Settings(w.Data, w.Watch, cloud.GrpcPort), ns.Name);
         agent.Start();
         w.Drop(sizes.LinkFrames / 2);
         await w.WaitAsync(() => w.Answered() >= sizes.LinkFrames / 8, sizes.Finish, cancellationToken);
-        await ns.SetLinkAsync(up: false, cancellationToken);
+        ns.SetLink(up: false);
         var outage = Stopwatch.StartNew();
         int before = w.Answered();
         w.Drop(sizes.LinkFrames - (sizes.LinkFrames / 2));
         await Task.Delay(sizes.Outage, cancellationToken);
         int during = w.Answered() - before;
-        await ns.SetLinkAsync(up: true, cancellationToken);
+        ns.SetLink(up: true);
         double held = outage.Elapsed.TotalSeconds;
         await w.WaitAllAsync(sizes.Finish, sizes.Stall, cancellationToken);
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeCloudVlm.Benchmarks.Networking;
 
 namespace EdgeCloudVlm.Benchmarks.Reliability;
 
@@ -12,7 +13,7 @@ internal sealed class Tmpfs : IDisposable
     public static async Task<Tmpfs> MountAsync(string path, int kib, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(path);
-        (int code, string output) = await NetworkNamespace.RunAsync(["mount", "-t", "tmpfs", "-o", $"size={kib}k,mode=0755", "tmpfs", path], cancellationToken);
+        (int code, string output) = await ExternalCommand.RunAsync(["mount", "-t", "tmpfs", "-o", $"size={kib}k,mode=0755", "tmpfs", path], cancellationToken);
         return code == 0 ? new Tmpfs(path) : throw new InvalidOperationException($"cannot mount a tmpfs at {path} (root needed): {output}");
     }
 

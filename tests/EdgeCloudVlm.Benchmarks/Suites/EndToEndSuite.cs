@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using EdgeCloudVlm.Benchmarks.EndToEnd;
 using EdgeCloudVlm.Benchmarks.Photos;
 using EdgeCloudVlm.Inference.Evaluation;
+using EdgeCloudVlm.Benchmarks.Networking;
 
 namespace EdgeCloudVlm.Benchmarks.Suites;
 
@@ -51,7 +52,7 @@ internal sealed class EndToEndSuite : IBenchmarkSuite
             string specFile = Path.Combine(work, "spec.json");
             string workerOutput = Path.Combine(work, "worker.json");
             await File.WriteAllTextAsync(specFile, JsonSerializer.Serialize(spec), cancellationToken);
-            using (LinkNamespace link = LinkNamespace.Create(NamespaceName))
+            using (NetworkNamespace link = NetworkNamespace.Create(NamespaceName, mtu: 1500))
             {
                 log.Info($"namespace {link.Name}: loopback at MTU 1500; starting the worker inside it");
                 await RunWorkerAsync(link.Name, specFile, workerOutput, context.Quick, cancellationToken);
@@ -101,8 +102,9 @@ internal sealed class EndToEndSuite : IBenchmarkSuite
     {
         // Re-launch this benchmark (apphost or dotnet + dll, whichever runs now) inside the namespace.
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
-        var start = new ProcessStartInfo("ip") { UseShellExecute = false };
-        foreach (string argument in (string[])["netns", "exec", netns, host])
+        IReadOnlyList<string> command = NetworkNamespace.Exec(netns, [host]);
+        var start = new ProcessStartInfo(command[0]) { UseShellExecute = false };
+        foreach (string argument in command.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }

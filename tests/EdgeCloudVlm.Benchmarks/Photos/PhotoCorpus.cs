@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using SixLabors.ImageSharp;
 
@@ -71,11 +70,11 @@ internal static partial class PhotoCorpus
         {
             var packages = Sources.Select(s => s.Package).ToArray();
             log.Info($"fetching photographs: apt-get download {string.Join(' ', packages)}");
-            if (!Run("apt-get", ["download", .. packages], download))
+            if (!ExternalCommand.TryRun(["apt-get", "download", .. packages], out _, download))
             {
                 // A fresh machine may not have package lists yet.
-                Run("apt-get", ["update"], download);
-                if (!Run("apt-get", ["download", .. packages], download))
+                ExternalCommand.TryRun(["apt-get", "update"], out _, download);
+                if (!ExternalCommand.TryRun(["apt-get", "download", .. packages], out _, download))
                 {
                     throw new InvalidOperationException($"apt-get download {string.Join(' ', packages)} failed; the suite needs these Debian packages' images.");
                 }
@@ -85,7 +84,7 @@ internal static partial class PhotoCorpus
             {
                 var deb = Directory.EnumerateFiles(download, $"{package}_*.deb").Single();
                 var unpacked = Path.Combine(download, package);
-                if (!Run("dpkg-deb", ["-x", deb, unpacked], download))
+                if (!ExternalCommand.TryRun(["dpkg-deb", "-x", deb, unpacked], out _, download))
                 {
                     throw new InvalidOperationException($"dpkg-deb -x {deb} failed.");
                 }
@@ -102,21 +101,6 @@ internal static partial class PhotoCorpus
         {
             Directory.Delete(download, recursive: true);
         }
-    }
-
-    private static bool Run(string command, string[] arguments, string workingDirectory)
-    {
-        var start = new ProcessStartInfo(command) { WorkingDirectory = workingDirectory, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {command}");
-        process.StandardOutput.ReadToEnd();
-        process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0;
     }
 
     // Patterns, logos, text, charts, renders, masks, ground-truth maps, a painting, a silhouette, a truncated file.

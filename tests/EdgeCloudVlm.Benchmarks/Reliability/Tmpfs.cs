@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using EdgeCloudVlm.Benchmarks.Networking;
-
 namespace EdgeCloudVlm.Benchmarks.Reliability;
 
 /// <summary>A small tmpfs mounted for one scenario (needs root): a disk that really fills up.</summary>
@@ -19,9 +16,5 @@ internal sealed class Tmpfs : IDisposable
 
     public long FreeBytes() => new DriveInfo(Path).AvailableFreeSpace;
 
-    public void Dispose()
-    {
-        using Process? process = Process.Start("umount", ["-l", Path]);
-        process?.WaitForExit();
-    }
+    public void Dispose() => ExternalCommand.TryRun(["umount", "-l", Path], out _);
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 
-namespace EdgeCloudVlm.Benchmarks.Networking;
+namespace EdgeCloudVlm.Benchmarks;
 
-/// <summary>Runs a system command (<c>ip</c>, <c>tc</c>, <c>mount</c>, <c>curl</c>) to completion, capturing its output.
+/// <summary>Runs a system command (<c>ip</c>, <c>tc</c>, <c>mount</c>, <c>curl</c>, <c>apt-get</c>) to completion, capturing its output.
 /// The first element of a command line is the program, the rest its arguments, passed as they are (no shell).</summary>
 internal static class ExternalCommand
 {
@@ -13,10 +13,10 @@ internal static class ExternalCommand
             : throw new InvalidOperationException($"'{string.Join(' ', command)}' failed: {output.Trim()}");
 
     /// <summary>True on exit code 0; <paramref name="output"/> is standard output then, standard error and output
-    /// otherwise.</summary>
-    public static bool TryRun(IReadOnlyList<string> command, out string output)
+    /// otherwise. Runs in <paramref name="workingDirectory"/> when given.</summary>
+    public static bool TryRun(IReadOnlyList<string> command, out string output, string? workingDirectory = null)
     {
-        using Process process = Start(command);
+        using Process process = Start(command, workingDirectory);
         Task<string> error = process.StandardError.ReadToEndAsync();
         string standardOutput = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
@@ -27,16 +27,22 @@ internal static class ExternalCommand
     /// <summary>Exit code and output (standard output, then standard error), trimmed.</summary>
     public static async Task<(int Code, string Output)> RunAsync(IReadOnlyList<string> command, CancellationToken cancellationToken)
     {
-        using Process process = Start(command);
+        using Process process = Start(command, workingDirectory: null);
         Task<string> output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         Task<string> error = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         return (process.ExitCode, ((await output) + (await error)).Trim());
     }
 
-    private static Process Start(IReadOnlyList<string> command)
+    private static Process Start(IReadOnlyList<string> command, string? workingDirectory)
     {
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(command[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? string.Empty,
+        };
         foreach (string argument in command.Skip(1))
         {
             start.ArgumentList.Add(argument);

@@ -33,14 +33,12 @@ internal static class PlotCommand
 
     private static int Draw(string results, string file, string plots, string png, Func<JsonObject, Plot> draw)
     {
-        var path = Path.Combine(results, file);
-        if (!File.Exists(path))
+        if (ReadIfPresent(results, file) is not { } json)
         {
-            Console.Error.WriteLine($"skipped {png}: {path} not found");
+            Console.Error.WriteLine($"skipped {png}: {Path.Combine(results, file)} not found");
             return 0;
         }
 
-        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         var plot = draw(json);
         plot.SavePng(Path.Combine(plots, png), Width, Height);
         Console.Error.WriteLine($"wrote {png}");

@@ -15,9 +15,6 @@ public sealed partial class GenerationEngine
     private readonly SemaphoreSlim _prefillSignal = new(0);
     private Thread[] _prefillWorkers = [];
 
-    // Admitted sequences not yet merged into the batch; they hold KV-budget slots (see FreeSlots).
-    private int _prefilling;
-
     private void StartPrefillWorkers(int count)
     {
         _prefillWorkers = new Thread[count];

@@ -14,6 +14,10 @@ public sealed partial class GenerationEngine
     private readonly PrefillJob _inline = new();
     private Action<EngineSequence>? _onFinished;
 
+    // Admitted sequences not yet merged into the batch; they hold KV-budget slots (see FreeSlots). Counted at
+    // admission and at the merge, both on the scheduler thread.
+    private int _prefilling;
+
     private void RunScheduler()
     {
         CancellationToken stop = _stop.Token;
@@ -84,7 +88,7 @@ public sealed partial class GenerationEngine
     }
 
     /// <summary>Slots the KV budget still allows: sequences in the batch and those being prefilled hold theirs.</summary>
-    private int FreeSlots => _budget.MaxSequences - _batch.Live - Volatile.Read(ref _prefilling);
+    private int FreeSlots => _budget.MaxSequences - _batch.Live - _prefilling;
 
     /// <summary>Admits waiting sequences while slots are free and has them prefilled: by the prefill workers, or here
     /// between decode steps when there are none.</summary>
@@ -111,7 +115,7 @@ public sealed partial class GenerationEngine
             return;
         }
 
-        Interlocked.Add(ref _prefilling, job.Sequences.Count);
+        _prefilling += job.Sequences.Count;
         if (_prefillWorkers.Length == 0)
         {
             Prefill(job, stop);
@@ -156,7 +160,7 @@ public sealed partial class GenerationEngine
         }
 
         job.DisposePresents(except: adopted);
-        Interlocked.Add(ref _prefilling, -job.Sequences.Count);
+        _prefilling -= job.Sequences.Count;
         job.Clear();
     }
 
